@@ -1,0 +1,101 @@
+/* trace.h - the event stream of libdune: VM exits, syscalls, faults, signals. */
+#ifndef DUNE_TRACE_H
+#define DUNE_TRACE_H
+
+#include <dune/dune.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum dune_event_kind {
+  DUNE_EV_VMEXIT = 1u << 0,    /* every VM exit, after the host handled it */
+  DUNE_EV_SYSCALL = 1u << 1,   /* a guest syscall, after it completed */
+  DUNE_EV_FAULT = 1u << 2,     /* a guest exception (page fault or other vector) */
+  DUNE_EV_HOSTFAULT = 1u << 3, /* an access the host refused behind a valid guest page */
+  DUNE_EV_BADSTACK = 1u << 4,  /* guest rsp outside any stack mapping */
+  DUNE_EV_SIGNAL = 1u << 5,    /* a signal delivered to the program */
+  DUNE_EV_THREAD = 1u << 6,    /* a thread entered Dune mode or exited */
+};
+#define DUNE_EV_ALL 0x7fu
+
+/* What the VM exit was for. */
+enum dune_exit_kind {
+  DUNE_EXIT_SYSCALL = 1,
+  DUNE_EXIT_EXCEPTION = 2,
+  DUNE_EXIT_TRAP_RETURN = 3, /* a Dune handler returned */
+  DUNE_EXIT_HYPERCALL = 4,
+  DUNE_EXIT_MMIO = 5,        /* guest access with no host memory behind it */
+  DUNE_EXIT_MEMORY_FAULT = 6,
+  DUNE_EXIT_INTERRUPTED = 7, /* KVM_RUN returned early for a host signal */
+  DUNE_EXIT_OTHER = 8,
+};
+
+/* What became of a fault. */
+enum dune_fault_outcome {
+  DUNE_FAULT_RESOLVED = 1,    /* the library fixed it (stack growth, late mapping) and retried */
+  DUNE_FAULT_HANDLER = 2,     /* given to the program's Dune trap handler */
+  DUNE_FAULT_SIGNAL = 3,      /* delivered to the program as a signal */
+  DUNE_FAULT_FATAL = 4,       /* the process is killed by the signal Linux would send */
+};
+
+struct dune_event {
+  uint32_t kind; /* one dune_event_kind */
+  int32_t pid;
+  int32_t tid;
+  uint32_t pad;
+  uint64_t tsc;    /* rdtsc when the event was recorded */
+  uint64_t cycles; /* host-side cycles the event took (exit handling, syscall) */
+  const struct dune_tf *regs; /* guest registers at the event (rip, rsp, ...) */
+  union {
+    struct {
+      uint32_t kvm_reason; /* KVM_EXIT_* */
+      uint32_t exit_kind;  /* dune_exit_kind */
+      uint32_t port;
+      uint32_t vector;
+    } vmexit;
+    struct {
+      int64_t nr;
+      uint64_t args[6];
+      int64_t ret;
+    } syscall;
+    struct {
+      uint32_t vector;
+      uint32_t outcome;  /* dune_fault_outcome */
+      uint64_t err;      /* error code */
+      uint64_t addr;     /* faulting address for page faults (cr2) */
+      int32_t mapped;    /* 1 if the host has a mapping at addr */
+      int32_t prot;      /* its PROT_* bits when mapped */
+      int32_t signo;     /* signal sent, if any */
+      int32_t pad;
+    } fault;
+    struct {
+      uint64_t addr;
+      int32_t is_write;
+      int32_t outcome;
+    } hostfault;
+    struct {
+      int32_t started; /* 1: thread entered Dune mode; 0: exited */
+      int32_t status;
+    } thread;
+  } u;
+};
+
+/* The listener runs on the host side of the thread that caused the event, while
+ * the guest is stopped. It must be async-signal-safe: no malloc, no stdio (the
+ * guest may hold their locks); write(2) to a file descriptor is fine. */
+typedef void (*dune_event_fn)(const struct dune_event *ev, void *ctx);
+
+/* Installs (or with fn == NULL removes) the one listener for the kinds in mask. */
+DUNE_API int dune_set_event_listener(dune_event_fn fn, void *ctx, uint32_t mask);
+
+/* Name of a syscall number on x86-64 ("getppid"), or NULL if unknown. */
+DUNE_API const char *dune_syscall_name(long nr);
+/* Syscall number of a name, or -1. */
+DUNE_API long dune_syscall_number(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DUNE_TRACE_H */

@@ -1,0 +1,68 @@
+// raw_syscall.h - syscalls that never touch errno: the host side shares its TLS with the guest.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <sys/syscall.h>
+
+namespace dune::sys {
+
+// Returns the kernel's result: a value, or -errno. Never sets errno, whose TLS
+// slot belongs to the program running in the guest on the same thread.
+inline long syscall6(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0,
+                     long a6 = 0) {
+  long ret;
+  register long r10 asm("r10") = a4;
+  register long r8 asm("r8") = a5;
+  register long r9 asm("r9") = a6;
+  asm volatile("syscall"
+               : "=a"(ret)
+               : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+               : "rcx", "r11", "memory");
+  return ret;
+}
+
+inline bool is_error(long r) { return r < 0 && r > -4096; }
+
+inline long ioctl(int fd, unsigned long req, const void* arg) {
+  return syscall6(SYS_ioctl, fd, static_cast<long>(req), reinterpret_cast<long>(arg));
+}
+inline long ioctl(int fd, unsigned long req, long arg) {
+  return syscall6(SYS_ioctl, fd, static_cast<long>(req), arg);
+}
+inline long close(int fd) { return syscall6(SYS_close, fd); }
+inline long open(const char* path, int flags, int mode = 0) {
+  return syscall6(SYS_openat, -100 /* AT_FDCWD */, reinterpret_cast<long>(path), flags, mode);
+}
+inline long read(int fd, void* buf, size_t n) {
+  return syscall6(SYS_read, fd, reinterpret_cast<long>(buf), static_cast<long>(n));
+}
+inline long write(int fd, const void* buf, size_t n) {
+  return syscall6(SYS_write, fd, reinterpret_cast<long>(buf), static_cast<long>(n));
+}
+inline long mmap(void* addr, size_t len, int prot, int flags, int fd, long off) {
+  return syscall6(SYS_mmap, reinterpret_cast<long>(addr), static_cast<long>(len), prot, flags, fd,
+                  off);
+}
+inline long munmap(void* addr, size_t len) {
+  return syscall6(SYS_munmap, reinterpret_cast<long>(addr), static_cast<long>(len));
+}
+inline long mprotect(void* addr, size_t len, int prot) {
+  return syscall6(SYS_mprotect, reinterpret_cast<long>(addr), static_cast<long>(len), prot);
+}
+inline long getpid() { return syscall6(SYS_getpid); }
+inline long gettid() { return syscall6(SYS_gettid); }
+
+// Writes all of buf, retrying on short writes and EINTR.
+inline long write_all(int fd, const char* buf, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    long r = write(fd, buf + done, n - done);
+    if (r == -4 /* EINTR */) continue;
+    if (r <= 0) return r < 0 ? r : -5 /* EIO */;
+    done += static_cast<size_t>(r);
+  }
+  return static_cast<long>(done);
+}
+
+}  // namespace dune::sys

@@ -1,0 +1,36 @@
+// flavour.h - which hypervisor serves /dev/kvm, and the few places where that matters.
+//
+// Hardware KVM (VT-x, AMD-V) and PVM disagree on three things libdune relies on;
+// each is one named field here, decided once at dune_init. docs/flavours.md
+// explains each one.
+#pragma once
+
+#include <dune/dune.h>
+
+namespace dune {
+
+struct FlavourTraits {
+  dune_flavour flavour = DUNE_FLAVOUR_UNKNOWN;
+
+  // Where a guest ring-3 `syscall` lands. Hardware: at CPL 0 with the kernel
+  // code segment, as the SDM says. PVM: still at CPL 3.
+  bool syscall_lands_in_ring0 = true;
+
+  // How the guest gets back to ring 3 after a forwarded syscall. Ring 0
+  // landing: the stub executes sysretq (CPL 0 -> 3). Ring 3 landing: sysretq
+  // faults there, so the host sets RIP and RFLAGS from RCX and R11 itself.
+  bool return_by_sysret() const { return syscall_lands_in_ring0; }
+
+  // How a guest access the host refuses (no memory behind a valid guest page)
+  // comes back. Upstream KVM: KVM_RUN fails with EFAULT (or a memory-fault exit),
+  // RIP still at the instruction. PVM: a KVM_EXIT_MMIO exit with the access
+  // dropped and RIP already past the instruction.
+  bool host_faults_as_mmio = false;
+};
+
+// Detects the flavour from the loaded KVM modules and the CPU (cheap: a few
+// sysfs lookups). DUNE_FLAVOUR=vmx|svm|pvm in the environment overrides it.
+FlavourTraits detect_flavour();
+FlavourTraits traits_for(dune_flavour f);
+
+}  // namespace dune

@@ -1,0 +1,52 @@
+// vcpu.h - one KVM virtual CPU: its run structure and register access.
+#pragma once
+
+#include <cstdint>
+
+#include "base/mapping.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "kvm/kvm_abi.h"
+
+namespace dune {
+
+class Vcpu {
+ public:
+  static Result<Vcpu> create(int vm_fd, int id, size_t mmap_size);
+
+  int fd() const { return fd_.get(); }
+  int id() const { return id_; }
+  kvm_run* run() const { return run_.as<kvm_run>(); }
+
+  // General registers travel through the run structure (KVM_CAP_SYNC_REGS):
+  // no ioctl per exit. Writes take effect at the next run() after mark_regs_dirty().
+  kvm_regs& regs() { return run()->s.regs.regs; }
+  void mark_regs_dirty() { run()->kvm_dirty_regs |= KVM_SYNC_X86_REGS; }
+
+  // KVM_RUN; returns 0 or -errno (-EINTR when a host signal is pending).
+  long enter() {
+    return sys::ioctl(fd_.get(), KVM_RUN, 0L);
+  }
+
+  Status get_sregs(kvm_sregs* s) const;
+  Status set_sregs(const kvm_sregs& s);
+  Status set_regs(const kvm_regs& r);
+  Status get_regs(kvm_regs* r) const;
+  Status set_cpuid(const kvm::CpuidTable& t);
+  Status set_msrs(const kvm_msr_entry* entries, uint32_t n);
+  Status set_msr(uint32_t index, uint64_t value);
+  Result<uint64_t> get_msr(uint32_t index) const;
+  Status set_xcr0(uint64_t xcr0);
+  // The XSAVE image in the user-ABI (non-compacted) layout, `size` bytes.
+  Status get_xsave(void* buf, size_t size) const;
+  Status set_xsave(const void* buf);
+  // Makes the guest TSC read the host's TSC.
+  Status zero_tsc_offset();
+
+ private:
+  UniqueFd fd_;
+  Mapping run_;
+  int id_ = -1;
+};
+
+}  // namespace dune

@@ -1,0 +1,372 @@
+#include "mm/memory_manager.h"
+
+#include <sys/resource.h>
+
+#include "base/log.h"
+#include "base/raw_syscall.h"
+#include "mm/pte.h"
+
+namespace dune {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+// Highest user address + 1 with 4-level paging.
+constexpr uint64_t kUserTop = 1ull << 47;
+// Linux keeps this gap (stack_guard_gap, 256 pages) between a growing stack
+// and the mapping below it.
+constexpr uint64_t kStackGuardGap = 256 * kPage;
+// A stack fault grows the stack by up to this much at once, to save exits.
+constexpr uint64_t kStackGrowStep = 64 * 1024;
+
+uint64_t page_floor(uint64_t a) { return a & ~(kPage - 1); }
+
+GpaAllocator make_gpa_allocator(const MemoryConfig& c, std::pmr::memory_resource* mr) {
+  // Identity needs every user address to be a valid guest-physical address.
+  if (!c.force_packed && c.phys_bits >= 47) return GpaAllocator();
+  uint64_t limit = 1ull << (c.phys_bits < 47 ? c.phys_bits : 47);
+  return GpaAllocator(2ull << 20, limit, mr);
+}
+
+}  // namespace
+
+MemoryManager::MemoryManager(SlotBackend* backend, const MemoryConfig& config,
+                             std::pmr::memory_resource* mr)
+    : config_(config),
+      mr_(mr),
+      space_(mr),
+      slots_(backend, make_gpa_allocator(config, mr), config.budget_bytes, config.max_slots, mr),
+      pool_([this](uint64_t hva, uint64_t size) { return register_table_chunk(hva, size); },
+            slots_.identity(), mr) {}
+
+Result<uint64_t> MemoryManager::register_table_chunk(uint64_t hva, uint64_t size) {
+  // Table pages are guest-physical memory the MMU walks, but no guest virtual
+  // address maps them: the program cannot scribble on its own page tables.
+  // Only the slot table changes here (this runs in the middle of page-table
+  // updates that walk the mirror); resync() knows the pool's chunks.
+  Range r{hva, hva + size};
+  Status s = slots_.cover(r);
+  if (!s) {
+    if (s.error() == -ENOMEM) report_over_budget("page tables", size);
+    return Error(s.error());
+  }
+  return *slots_.gpa_of(hva);
+}
+
+Status MemoryManager::init() {
+  auto lk = lock();
+  rlimit64 rl{};
+  if (sys::syscall6(SYS_prlimit64, 0, RLIMIT_STACK, 0, reinterpret_cast<long>(&rl)) == 0)
+    stack_rlimit_ = rl.rlim_cur;
+  auto pt = GuestPageTable::create(&pool_);
+  if (!pt) return Error(pt.error());
+  pt_.emplace(std::move(pt.value()));
+  return resync_all();
+}
+
+void MemoryManager::drop_slots(Range r) {
+  // Page-table chunks have slots but no place in the mirror: never drop them.
+  IntervalMap<bool> keep(mr_);
+  pool_.for_each_chunk([&](uint64_t s, uint64_t e) {
+    if (s < r.end && e > r.start) keep.assign(s, e, true);
+  });
+  keep.for_each_gap(r.start, r.end, [&](Range g) { (void)slots_.uncover(g); });
+}
+
+uint64_t MemoryManager::guest_flags(const RegionAttrs& a) const {
+  switch (a.kind) {
+    case RegionKind::kMonitor:
+      return (a.prot & PROT_READ) ? pte::supervisor_flags(a.prot & PROT_WRITE, config_.nx) : 0;
+    default:
+      return a.guard ? 0 : pte::user_flags(a.prot, config_.nx);
+  }
+}
+
+Status MemoryManager::write_ptes(Range r) {
+  Status result;
+  space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
+    uint64_t flags = guest_flags(a);
+    pt_->unmap(piece.start, piece.size());
+    if (!flags) return;
+    // Only what a slot backs is mapped: a guest page over no memory would be an
+    // access KVM cannot satisfy.
+    slots_.for_each_in(piece, [&](Range part, uint64_t gpa) {
+      Status s = pt_->map(part.start, part.size(), gpa, flags);
+      if (!s) result = s;
+    });
+  });
+  space_.regions().for_each_gap(r.start, r.end, [&](Range g) { pt_->unmap(g.start, g.size()); });
+  return result;
+}
+
+void MemoryManager::report_over_budget(const char* what, uint64_t bytes) const {
+  log::error("{}: mapping {} more bytes would exceed the memory-slot budget ({} of {} bytes in use); "
+             "failing with ENOMEM (raise it with DUNE_MEM_BUDGET)",
+             what, bytes, slots_.covered_bytes(), slots_.budget());
+}
+
+Status MemoryManager::set(Range r, const RegionAttrs& attrs) {
+  if (r.empty()) return {};
+  if (attrs.needs_slot()) {
+    Status s = slots_.cover(r);
+    if (!s) {
+      if (s.error() == -ENOMEM) report_over_budget("mmap", slots_.uncovered_bytes(r));
+      return Error(-ENOMEM);
+    }
+  }
+  space_.regions().assign(r.start, r.end, attrs);
+  Status s = write_ptes(r);
+  if (!attrs.needs_slot()) drop_slots(r);
+  return s;
+}
+
+void MemoryManager::remove(Range r) {
+  if (r.empty()) return;
+  space_.regions().erase(r.start, r.end);
+  pt_->unmap(r.start, r.size());
+  drop_slots(r);
+}
+
+uint64_t MemoryManager::new_coverage(Range r, int prot) {
+  if (!(prot & (PROT_READ | PROT_WRITE | PROT_EXEC))) return 0;
+  uint64_t bytes = 0;
+  space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs&) {
+    bytes += slots_.uncovered_bytes(piece);
+  });
+  return bytes;
+}
+
+Status MemoryManager::protect(Range r, int prot) {
+  if (r.empty()) return {};
+  space_.regions().update(r.start, r.end, [&](RegionAttrs& a) { a.prot = prot; });
+  Status result;
+  space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
+    if (a.needs_slot()) {
+      Status s = slots_.cover(piece);
+      if (!s) result = s;
+    }
+  });
+  if (!result) report_over_budget("mprotect", new_coverage(r, prot));
+  Status s = write_ptes(r);
+  space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
+    if (!a.needs_slot()) drop_slots(piece);
+  });
+  return result ? s : result;
+}
+
+void MemoryManager::lower(Range r, int prot) {
+  space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
+    RegionAttrs lowered = a;
+    lowered.prot = a.prot & prot;
+    uint64_t now = guest_flags(a);
+    uint64_t then = guest_flags(lowered);
+    if (now == then) return;
+    pt_->for_each_leaf(piece.start, piece.size(), [&](uint64_t, uint64_t& leaf) {
+      uint64_t v = then ? ((leaf & pte::kAddrMask) | then) : 0;
+      __atomic_store_n(&leaf, v, __ATOMIC_RELEASE);
+    });
+  });
+}
+
+Status MemoryManager::resync(Range r) {
+  auto snap = ProcMapsSnapshot::read_self();
+  if (!snap) return Error(snap.error());
+  // The target state of [r]: what the kernel shows...
+  IntervalMap<RegionAttrs> target(mr_);
+  snap->for_each([&](const ProcMapsEntry& e) {
+    if (e.start >= kUserTop) return false;  // [vsyscall] is a kernel address
+    uint64_t s = e.start > r.start ? e.start : r.start;
+    uint64_t end = e.end < r.end ? e.end : r.end;
+    if (s < end) target.assign(s, end, attrs_from_proc_maps(e));
+    return e.start < r.end;
+  });
+  pool_.for_each_chunk([&](uint64_t s, uint64_t e) { target.erase(s, e); });
+  // ...except the library's own regions, and what /proc/self/maps cannot show
+  // (MAP_GROWSDOWN, madvise flags) where the mapping did not change.
+  space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
+    if (a.library_owned()) {
+      target.assign(piece.start, piece.end, a);
+      return;
+    }
+    target.update(piece.start, piece.end, [&](RegionAttrs& t) {
+      if (t.prot == a.prot && t.shared == a.shared) t = a;
+    });
+  });
+
+  space_.regions().erase(r.start, r.end);
+  target.for_each([&](Range p, RegionAttrs& a) { space_.regions().assign(p.start, p.end, a); });
+
+  // Back each run of touching regions with one slot where none is yet.
+  Status result;
+  Range run{};
+  auto flush = [&] {
+    if (run.empty()) return;
+    Status s = slots_.cover(run);
+    if (!s) {
+      if (s.error() == -ENOMEM) report_over_budget("mapping", slots_.uncovered_bytes(run));
+      result = s;
+    }
+    run = {};
+  };
+  space_.regions().for_each(r.start, r.end, [&](Range p, RegionAttrs& a) {
+    if (!a.needs_slot()) {
+      flush();
+      return;
+    }
+    if (run.empty() || p.start != run.end) {
+      flush();
+      run.start = p.start;
+    }
+    run.end = p.end;
+  });
+  flush();
+  Status s = write_ptes(r);
+  if (!s) result = s;
+  space_.regions().for_each_gap(r.start, r.end, [&](Range g) { drop_slots(g); });
+  space_.regions().for_each(r.start, r.end, [&](Range p, RegionAttrs& a) {
+    if (!a.needs_slot()) drop_slots(p);
+  });
+  return result;
+}
+
+Status MemoryManager::resync_all() { return resync(Range{0, kUserTop}); }
+
+std::optional<RegionAttrs> MemoryManager::attrs_at(uint64_t addr) const {
+  auto [range, a] = space_.find(addr);
+  if (!a) return std::nullopt;
+  return *a;
+}
+
+std::optional<Range> MemoryManager::region_at(uint64_t addr) const {
+  auto [range, a] = space_.find(addr);
+  if (!a) return std::nullopt;
+  return range;
+}
+
+Status MemoryManager::set_guard(Range r, bool guard) {
+  space_.regions().update(r.start, r.end, [&](RegionAttrs& a) { a.guard = guard; });
+  return write_ptes(r);
+}
+
+void MemoryManager::set_dontfork(Range r, bool dontfork) {
+  space_.regions().update(r.start, r.end, [&](RegionAttrs& a) { a.dontfork = dontfork; });
+}
+
+std::optional<uint64_t> MemoryManager::hva_of_gpa(uint64_t gpa) const {
+  if (slots_.identity()) return gpa;
+  std::optional<uint64_t> hva;
+  slots_.for_each_in(Range{0, kUserTop}, [&](Range piece, uint64_t piece_gpa) {
+    if (!hva && gpa >= piece_gpa && gpa < piece_gpa + piece.size()) hva = piece.start + (gpa - piece_gpa);
+  });
+  return hva;
+}
+
+bool MemoryManager::grow_stack(uint64_t addr) {
+  auto [above, stack] = space_.regions().next_above(addr);
+  if (!stack || !stack->growsdown) return false;
+  // Linux refuses to grow past RLIMIT_STACK or into the guard gap.
+  uint64_t top = above.end;
+  for (auto next = space_.regions().next_above(top - 1);
+       next.second && next.second->growsdown && next.first.start == top;
+       next = space_.regions().next_above(top - 1))
+    top = next.first.end;
+  uint64_t lowest = top > stack_rlimit_ ? page_floor(top - stack_rlimit_) : 0;
+  auto [below, prev] = space_.regions().last_below(addr);
+  if (prev && below.end + kStackGuardGap > lowest) lowest = below.end + kStackGuardGap;
+  uint64_t want = page_floor(addr);
+  if (want < lowest) return false;
+  uint64_t target = want > lowest + kStackGrowStep ? want - kStackGrowStep + kPage : lowest;
+  if (target > want) target = want;
+  RegionAttrs attrs = *stack;
+  // A host read below the stack makes Linux expand it, as the guest's own
+  // access would have natively.
+  (void)*reinterpret_cast<volatile const char*>(target);
+  return set(Range{target, above.start}, attrs).ok();
+}
+
+FaultVerdict MemoryManager::on_page_fault(uint64_t addr, uint64_t err) {
+  auto lk = lock();
+  bool write = err & 2, fetch = err & 16;
+  auto permits = [&](uint64_t page) {
+    auto a = attrs_at(page);
+    if (!a || !slots_.gpa_of(page)) return false;
+    uint64_t f = guest_flags(*a);
+    if (!(f & pte::kPresent) || !(f & pte::kUser)) return false;
+    if (write && !(f & pte::kWritable)) return false;
+    if (fetch && (f & pte::kNoExec)) return false;
+    return true;
+  };
+  uint64_t page = page_floor(addr);
+  FaultVerdict v;
+  if (permits(page)) {
+    // Stale guest leaf (another thread's change, or one this library skipped):
+    // rewrite it and run the instruction again.
+    (void)write_ptes(Range{page, page + kPage});
+    v.retry = true;
+    return v;
+  }
+  if (!attrs_at(page) && grow_stack(addr)) {
+    v.retry = true;
+    return v;
+  }
+  // Maybe mapped behind the library's back (a thread outside Dune mode, a
+  // syscall the library does not track): look again at the kernel's view.
+  if (!attrs_at(page) || !slots_.gpa_of(page)) {
+    (void)resync_all();
+    if (permits(page)) {
+      v.retry = true;
+      return v;
+    }
+  }
+  auto a = attrs_at(page);
+  v.mapped = a.has_value();
+  v.prot = a ? (a->guard ? PROT_NONE : a->prot) : PROT_NONE;
+  return v;
+}
+
+FaultVerdict MemoryManager::on_host_fault(uint64_t gpa) {
+  auto hva = hva_of_gpa(gpa);
+  FaultVerdict v;
+  if (!hva) return v;
+  auto lk = lock();
+  uint64_t page = page_floor(*hva);
+  uint64_t before = pt_->lookup(page);
+  // The guest page is valid but the host refused: the host's mapping changed
+  // without the library seeing it. Re-read it; if the guest page changed, the
+  // access can be retried and will now fault precisely in the guest.
+  (void)resync_all();
+  if (pt_->lookup(page) != before) {
+    v.retry = true;
+    return v;
+  }
+  auto a = attrs_at(page);
+  v.mapped = a.has_value();
+  v.prot = a ? a->prot : PROT_NONE;
+  return v;
+}
+
+Result<Mapping> MemoryManager::allocate_monitor(size_t bytes, int prot) {
+  auto m = Mapping::anonymous(bytes, MAP_POPULATE);
+  if (!m) return Error(m.error());
+  auto lk = lock();
+  Status s = set(Range{m->start(), m->end()}, RegionAttrs{prot, RegionKind::kMonitor});
+  if (!s) {
+    remove(Range{m->start(), m->end()});
+    return Error(s.error());
+  }
+  return std::move(m.value());
+}
+
+void MemoryManager::release_monitor(Mapping m) {
+  if (!m.get()) return;
+  auto lk = lock();
+  remove(Range{m.start(), m.end()});
+  m.reset();
+}
+
+Status MemoryManager::set_budget(uint64_t bytes) {
+  auto lk = lock();
+  return slots_.set_budget(bytes);
+}
+
+}  // namespace dune

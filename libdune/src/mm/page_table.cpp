@@ -1,0 +1,80 @@
+#include "mm/page_table.h"
+
+#include "mm/pte.h"
+
+namespace dune {
+
+namespace {
+// Upper levels grant everything; the leaf decides.
+constexpr uint64_t kTableFlags = pte::kPresent | pte::kWritable | pte::kUser | pte::kAccessed;
+
+inline void store(uint64_t& slot, uint64_t v) { __atomic_store_n(&slot, v, __ATOMIC_RELEASE); }
+inline uint64_t load(const uint64_t& slot) { return __atomic_load_n(&slot, __ATOMIC_ACQUIRE); }
+}  // namespace
+
+Result<GuestPageTable> GuestPageTable::create(PageTableMemory* mem) {
+  GuestPageTable pt;
+  pt.mem_ = mem;
+  auto root = mem->allocate();
+  if (!root) return Error(root.error());
+  pt.root_ = root.value();
+  pt.table_pages_ = 1;
+  return pt;
+}
+
+Result<uint64_t*> GuestPageTable::leaf_table(uint64_t va, bool create) {
+  uint64_t* table = root_.hva;
+  for (int level = 3; level > 0; --level) {
+    uint64_t& e = table[(va >> (12 + 9 * level)) & 511];
+    uint64_t v = load(e);
+    if (!(v & pte::kPresent)) {
+      if (!create) return static_cast<uint64_t*>(nullptr);
+      auto page = mem_->allocate();
+      if (!page) return Error(page.error());
+      ++table_pages_;
+      v = page->gpa | kTableFlags;
+      store(e, v);
+    }
+    table = mem_->table_at(v & pte::kAddrMask);
+  }
+  return table;
+}
+
+Status GuestPageTable::map(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags) {
+  if (flags == 0) {
+    unmap(va, len);
+    return {};
+  }
+  uint64_t end = va + len;
+  while (va < end) {
+    auto t = leaf_table(va, true);
+    if (!t) return Error(t.error());
+    uint64_t* table = t.value();
+    uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
+    for (; va < end && va < table_end; va += pte::kPageSize, gpa += pte::kPageSize)
+      store(table[(va >> 12) & 511], gpa | flags);
+  }
+  return {};
+}
+
+void GuestPageTable::unmap(uint64_t va, uint64_t len) {
+  uint64_t end = va + len;
+  while (va < end) {
+    uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
+    auto t = leaf_table(va, false);
+    if (!t.ok() || !t.value()) {
+      va = table_end;
+      continue;
+    }
+    uint64_t* table = t.value();
+    for (; va < end && va < table_end; va += pte::kPageSize) store(table[(va >> 12) & 511], 0);
+  }
+}
+
+uint64_t GuestPageTable::lookup(uint64_t va) const {
+  auto t = const_cast<GuestPageTable*>(this)->leaf_table(va, false);
+  if (!t.ok() || !t.value()) return 0;
+  return load(t.value()[(va >> 12) & 511]);
+}
+
+}  // namespace dune

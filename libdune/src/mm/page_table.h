@@ -1,0 +1,69 @@
+// page_table.h - the guest's 4-level page tables, built and owned by the host.
+#pragma once
+
+#include <cstdint>
+
+#include "base/result.h"
+
+namespace dune {
+
+// Where table pages come from: zeroed 4 KiB pages with a guest-physical address.
+class PageTableMemory {
+ public:
+  struct Page {
+    uint64_t* hva;
+    uint64_t gpa;
+  };
+  virtual ~PageTableMemory() = default;
+  virtual Result<Page> allocate() = 0;
+  // Host pointer of the table page at gpa (one this memory handed out).
+  virtual uint64_t* table_at(uint64_t gpa) const = 0;
+};
+
+class GuestPageTable {
+ public:
+  static Result<GuestPageTable> create(PageTableMemory* mem);
+
+  uint64_t root_gpa() const { return root_.gpa; }
+
+  // Maps [va, va + len) to [gpa, gpa + len) with leaf `flags` (4 KiB pages).
+  // flags == 0 clears the leaves instead. va, len and gpa are page aligned.
+  Status map(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags);
+  void unmap(uint64_t va, uint64_t len);
+  // The leaf entry for va, or 0.
+  uint64_t lookup(uint64_t va) const;
+  // Calls fn(va, uint64_t& leaf) for each present leaf in [va, va + len); fn
+  // may rewrite the leaf.
+  template <typename Fn>
+  void for_each_leaf(uint64_t va, uint64_t len, Fn&& fn);
+
+  size_t table_pages() const { return table_pages_; }
+
+ private:
+  // The leaf table covering va (2 MiB of address space), created on demand.
+  Result<uint64_t*> leaf_table(uint64_t va, bool create);
+
+  PageTableMemory* mem_ = nullptr;
+  PageTableMemory::Page root_{};
+  size_t table_pages_ = 0;
+};
+
+template <typename Fn>
+void GuestPageTable::for_each_leaf(uint64_t va, uint64_t len, Fn&& fn) {
+  uint64_t end = va + len;
+  while (va < end) {
+    uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
+    auto t = leaf_table(va, false);
+    if (!t.ok() || !t.value()) {
+      va = table_end;
+      continue;
+    }
+    uint64_t* table = t.value();
+    for (; va < end && va < table_end; va += 4096) {
+      uint64_t& e = table[(va >> 12) & 511];
+      if (e & 1) fn(va, e);
+    }
+  }
+}
+
+}  // namespace dune

@@ -1,0 +1,163 @@
+#include "monitor/monitor.h"
+
+#include <cstring>
+
+#include "kvm/host_cpu.h"
+#include "mm/memory_manager.h"
+#include "monitor/ports.h"
+
+extern "C" {
+void dune_syscall_landing();
+void dune_exception_stubs();
+void dune_iret();
+void dune_trap_return();
+}
+
+namespace dune {
+
+namespace {
+
+constexpr uint64_t kCr0 = 0x80050033;  // PG, AM, WP, NE, ET, MP, PE (as Linux)
+constexpr uint64_t kCr4Pae = 1ull << 5;
+constexpr uint64_t kCr4Osfxsr = 1ull << 9;
+constexpr uint64_t kCr4Osxmmexcpt = 1ull << 10;
+constexpr uint64_t kCr4Fsgsbase = 1ull << 16;
+constexpr uint64_t kCr4Osxsave = 1ull << 18;
+constexpr uint64_t kEferSce = 1ull << 0;
+constexpr uint64_t kEferLme = 1ull << 8;
+constexpr uint64_t kEferLma = 1ull << 10;
+constexpr uint64_t kEferNxe = 1ull << 11;
+// Flags a syscall clears, as Linux: TF, DF, IF, IOPL, NT, AC.
+constexpr uint64_t kSyscallMask = 0x47700;
+constexpr int kIstDoubleFault = 1;
+
+kvm_segment segment(uint16_t selector, uint8_t type, uint8_t dpl, bool code64) {
+  kvm_segment s{};
+  s.base = 0;
+  s.limit = 0xffffffff;
+  s.selector = selector;
+  s.type = type;
+  s.present = 1;
+  s.dpl = dpl;
+  s.s = 1;
+  s.l = code64 ? 1 : 0;
+  s.db = code64 ? 0 : 1;
+  s.g = 1;
+  return s;
+}
+
+}  // namespace
+
+uint64_t Monitor::syscall_landing() { return reinterpret_cast<uint64_t>(&dune_syscall_landing); }
+uint64_t Monitor::exception_stub(int v) {
+  return reinterpret_cast<uint64_t>(&dune_exception_stubs) + DUNE_STUB_STRIDE * static_cast<uint64_t>(v);
+}
+uint64_t Monitor::iret_stub() { return reinterpret_cast<uint64_t>(&dune_iret); }
+uint64_t Monitor::trap_return() { return reinterpret_cast<uint64_t>(&dune_trap_return); }
+int Monitor::vector_of_port(uint32_t port) {
+  if (port >= DUNE_PORT_EXCEPTION && port < DUNE_PORT_EXCEPTION + DUNE_EXCEPTION_STUBS)
+    return static_cast<int>(port - DUNE_PORT_EXCEPTION);
+  return -1;
+}
+
+Status Monitor::init(MemoryManager& mm, const HostCpu& cpu) {
+  nx_ = cpu.has_nx;
+  fsgsbase_ = cpu.has_fsgsbase;
+  xsave_ = cpu.has_xsave;
+  auto idt = mm.allocate_monitor(4096, PROT_READ | PROT_WRITE);
+  if (!idt) return Error(idt.error());
+  idt_ = std::move(idt.value());
+  auto* gates = idt_.as<uint64_t>();
+  for (int v = 0; v < DUNE_EXCEPTION_STUBS; ++v) {
+    // int3 and into are allowed from ring 3, as on Linux; other vectors raised
+    // by `int n` from ring 3 become #GP.
+    int dpl = (v == 3 || v == 4) ? 3 : 0;
+    int ist = (v == 2 || v == 8 || v == 18) ? kIstDoubleFault : 0;
+    desc::interrupt_gate(&gates[2 * v], exception_stub(v), desc::kKernelCs, dpl, ist);
+  }
+  return {};
+}
+
+Result<CpuBlock> Monitor::make_cpu_block(MemoryManager& mm, uint32_t cpu_node) const {
+  auto mem = mm.allocate_monitor(CpuBlock::kBytes, PROT_READ | PROT_WRITE);
+  if (!mem) return Error(mem.error());
+  CpuBlock b;
+  b.mem = std::move(mem.value());
+  auto* gdt = reinterpret_cast<uint64_t*>(b.gdt());
+  gdt[desc::kKernelCs >> 3] = desc::segment(0, 0xfffff, desc::kCode64Kernel);
+  gdt[desc::kKernelDs >> 3] = desc::segment(0, 0xfffff, desc::kData64Kernel);
+  gdt[desc::kUser32Cs >> 3] = desc::segment(0, 0xfffff, desc::kCode32User);
+  gdt[desc::kUserDs >> 3] = desc::segment(0, 0xfffff, desc::kData64User);
+  gdt[desc::kUserCs >> 3] = desc::segment(0, 0xfffff, desc::kCode64User);
+  gdt[desc::kCpuNode >> 3] = desc::segment(0, cpu_node, desc::kCpuNodeUser);
+  desc::tss(&gdt[desc::kTss >> 3], b.tss(), b.tss_limit());
+
+  auto* tss = reinterpret_cast<desc::Tss64*>(b.tss());
+  std::memset(tss, 0, sizeof(*tss));
+  tss->rsp[0] = b.rsp0();
+  tss->ist[kIstDoubleFault - 1] = b.mem.start() + CpuBlock::kIst1Top;
+  tss->iomap_base = sizeof(desc::Tss64);
+  auto* iomap = reinterpret_cast<uint8_t*>(b.tss() + sizeof(desc::Tss64));
+  std::memset(iomap, 0xff, desc::kIoBitmapBytes);
+  for (int port = DUNE_PORT_USER_FIRST; port <= DUNE_PORT_USER_LAST; ++port)
+    iomap[port / 8] &= static_cast<uint8_t>(~(1u << (port % 8)));
+  return b;
+}
+
+void Monitor::fill_sregs(kvm_sregs& s, const CpuBlock& b, uint64_t cr3, uint64_t fs_base,
+                         uint64_t gs_base) const {
+  s.cs = segment(desc::kUserCs, 0xb, 3, true);
+  s.ss = segment(desc::kUserDs, 0x3, 3, false);
+  // DS, ES, FS and GS hold the null selector in 64-bit Linux programs; usable
+  // data segments with selector 0 pass the VM-entry checks on every flavour.
+  s.ds = segment(0, 0x3, 3, false);
+  s.es = s.ds;
+  s.fs = s.ds;
+  s.fs.base = fs_base;
+  s.gs = s.ds;
+  s.gs.base = gs_base;
+
+  s.tr = {};
+  s.tr.base = b.tss();
+  s.tr.limit = b.tss_limit();
+  s.tr.selector = desc::kTss;
+  s.tr.type = 0xb;  // busy 64-bit TSS
+  s.tr.present = 1;
+  s.ldt = {};
+  s.ldt.selector = 0;
+  s.ldt.type = 2;
+  s.ldt.unusable = 1;
+  s.gdt.base = b.gdt();
+  s.gdt.limit = desc::kGdtEntries * 8 - 1;
+  s.idt.base = idt_.start();
+  s.idt.limit = 4095;
+
+  s.cr0 = kCr0;
+  s.cr3 = cr3;
+  s.cr4 = kCr4Pae | kCr4Osfxsr | kCr4Osxmmexcpt;
+  if (xsave_) s.cr4 |= kCr4Osxsave;
+  // Linux lets programs use rdfsbase and friends where the CPU has them.
+  if (fsgsbase_) s.cr4 |= kCr4Fsgsbase;
+  s.efer = kEferSce | kEferLme | kEferLma | (nx_ ? kEferNxe : 0);
+}
+
+uint32_t Monitor::fill_msrs(kvm_msr_entry* out, uint32_t tsc_aux) const {
+  uint32_t n = 0;
+  auto put = [&](uint32_t index, uint64_t data) {
+    out[n] = {};
+    out[n].index = index;
+    out[n].data = data;
+    ++n;
+  };
+  // sysret loads CS from STAR[63:48]+16 and SS from +8: 0x33 and 0x2b.
+  put(kvm::kMsrStar, (static_cast<uint64_t>(desc::kUser32Cs) << 48) |
+                         (static_cast<uint64_t>(desc::kKernelCs) << 32));
+  put(kvm::kMsrLstar, syscall_landing());
+  put(kvm::kMsrCstar, syscall_landing());
+  put(kvm::kMsrSyscallMask, kSyscallMask);
+  put(kvm::kMsrKernelGsBase, 0);
+  put(kvm::kMsrTscAux, tsc_aux);
+  return n;
+}
+
+}  // namespace dune

@@ -1,0 +1,68 @@
+// monitor.h - the guest's ring-0 structures: GDT, TSS, IDT, stacks, and the
+// system registers that put a vCPU in 64-bit ring 3 on them.
+#pragma once
+
+#include <cstdint>
+
+#include "base/mapping.h"
+#include "base/result.h"
+#include "kvm/kvm_abi.h"
+#include "monitor/descriptors.h"
+
+namespace dune {
+
+class MemoryManager;
+struct HostCpu;
+
+// The structures one vCPU needs for itself: GDT (its TSS descriptor), TSS with
+// the I/O bitmap, the ring-0 stack exceptions land on, and an IST stack.
+struct CpuBlock {
+  static constexpr uint64_t kGdtOffset = 0x0;
+  static constexpr uint64_t kTssOffset = 0x100;
+  static constexpr uint64_t kRsp0Top = 0x3000;
+  static constexpr uint64_t kIst1Top = 0x4000;
+  static constexpr uint64_t kBytes = 0x4000;
+
+  Mapping mem;
+  uint64_t gdt() const { return mem.start() + kGdtOffset; }
+  uint64_t tss() const { return mem.start() + kTssOffset; }
+  uint64_t rsp0() const { return mem.start() + kRsp0Top; }
+  uint32_t tss_limit() const { return sizeof(desc::Tss64) + desc::kIoBitmapBytes - 1; }
+  // Where the host writes an iret frame to send the guest from ring 0 to ring 3.
+  desc::IretFrame* iret_frame() const {
+    return reinterpret_cast<desc::IretFrame*>(rsp0() - sizeof(desc::IretFrame));
+  }
+};
+
+class Monitor {
+ public:
+  // Builds the IDT (shared by all vCPUs).
+  Status init(MemoryManager& mm, const HostCpu& cpu);
+  Result<CpuBlock> make_cpu_block(MemoryManager& mm, uint32_t cpu_node) const;
+
+  // System registers for ring 3 on block b, with page tables at cr3.
+  void fill_sregs(kvm_sregs& s, const CpuBlock& b, uint64_t cr3, uint64_t fs_base,
+                  uint64_t gs_base) const;
+  // The MSRs: syscall entry, masks. Returns how many it wrote to out (<= 8).
+  uint32_t fill_msrs(kvm_msr_entry* out, uint32_t tsc_aux) const;
+
+  // Addresses of the stubs in stubs.S.
+  static uint64_t syscall_landing();
+  static uint64_t exception_stub(int vector);
+  static uint64_t iret_stub();
+  static uint64_t trap_return();
+  // The vector of an exception stub port, or -1.
+  static int vector_of_port(uint32_t port);
+
+  // Flags a sysret/iret to ring 3 keeps (as Linux's FIX_EFLAGS), and the ones it sets.
+  static constexpr uint64_t kUserFlagsMask = 0x3c7fd7;
+  static constexpr uint64_t kFlagsFixed = 0x202;  // IF and the reserved bit 1
+
+ private:
+  Mapping idt_;
+  bool nx_ = false;
+  bool fsgsbase_ = false;
+  bool xsave_ = false;
+};
+
+}  // namespace dune

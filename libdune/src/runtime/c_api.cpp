@@ -1,0 +1,169 @@
+// c_api.cpp - the C API of dune.h and trace.h.
+#include <dune/dune.h>
+#include <dune/trace.h>
+
+#include <cstring>
+#include <mutex>
+#include <new>
+
+#include "base/host_arena.h"
+#include "base/log.h"
+#include "kvm/host_cpu.h"
+#include "runtime/entry_context.h"
+#include "runtime/guest_thread.h"
+#include "runtime/runtime.h"
+#include "runtime/trap_handlers.h"
+#include "syscalls/syscall_table.h"
+#include "trace/events.h"
+
+using namespace dune;
+
+namespace {
+
+std::mutex g_init_lock;
+int g_init_pid = 0;
+
+// The runtime, if dune_init succeeded in this process (not in a parent we
+// were forked from: a VM belongs to the process that created it).
+Runtime* live_runtime() {
+  Runtime* rt = runtime();
+  if (rt && g_init_pid == static_cast<int>(sys::getpid())) return rt;
+  return nullptr;
+}
+
+void xsave_into(void* buf) {
+  // The standard (uncompacted) layout KVM_SET_XSAVE expects, for every feature
+  // XCR0 enables.
+  asm volatile("xsave64 (%0)" : : "r"(buf), "a"(~0u), "d"(~0u) : "memory");
+}
+
+}  // namespace
+
+extern "C" {
+
+DUNE_API int dune_init(void) {
+  std::lock_guard<std::mutex> g(g_init_lock);
+  if (live_runtime()) {
+    log::error("dune_init: already initialized in this process");
+    return -EALREADY;
+  }
+  auto rt = Runtime::create();
+  if (!rt) return rt.error();
+  g_init_pid = static_cast<int>(sys::getpid());
+  return 0;
+}
+
+// Called by dune_enter (entry.S) with the caller's saved context.
+__attribute__((visibility("hidden"))) int dune_enter_impl(const EntryContext* ctx) {
+  if (current_guest_thread()) return 0;  // already in Dune mode: we run in the guest
+  Runtime* rt = live_runtime();
+  if (!rt) {
+    log::error("dune_enter: call dune_init() first (it has not succeeded in this process)");
+    return -EINVAL;
+  }
+  const HostCpu& cpu = host_cpu();
+  size_t size = rt->xsave_size;
+  void* buf = host_arena()->allocate(size, 64);
+  std::memset(buf, 0, size);
+  if (cpu.has_xsave) {
+    xsave_into(buf);
+  } else {
+    asm volatile("fxsave64 (%0)" : : "r"(buf) : "memory");
+  }
+  auto t = GuestThread::create(*rt, *ctx, buf);
+  host_arena()->deallocate(buf, size, 64);
+  if (!t) return t.error();
+  t.value()->start();
+}
+
+DUNE_API int dune_init_and_enter(void) {
+  if (current_guest_thread()) return 0;
+  if (!live_runtime()) {
+    int r = dune_init();
+    if (r && r != -EALREADY) return r;
+  }
+  return dune_enter();
+}
+
+DUNE_API int dune_is_active(void) { return current_guest_thread() != nullptr; }
+
+DUNE_API int dune_set_mem_budget(uint64_t bytes) {
+  if (bytes == 0) {
+    log::error("dune_set_mem_budget: the budget must be more than 0 bytes");
+    return -EINVAL;
+  }
+  if (Runtime* rt = live_runtime()) {
+    Status s = rt->mm->set_budget(bytes);
+    if (!s) {
+      log::error("dune_set_mem_budget: {} bytes are covered already, more than {}",
+                 rt->mm->covered_bytes(), bytes);
+      return s.error();
+    }
+  }
+  set_configured_budget(bytes);
+  return 0;
+}
+
+DUNE_API uint64_t dune_get_mem_budget(void) {
+  if (Runtime* rt = live_runtime()) return rt->mm->budget();
+  return configured_budget();
+}
+
+DUNE_API int dune_register_intr_handler(int vector, dune_intr_cb cb) {
+  return set_intr_handler(vector, cb);
+}
+
+DUNE_API int dune_register_pgflt_handler(dune_pgflt_cb cb) { return set_pgflt_handler(cb); }
+
+DUNE_API int dune_get_stats(struct dune_stats* out) {
+  if (!out) {
+    log::error("dune_get_stats: NULL output");
+    return -EINVAL;
+  }
+  Runtime* rt = live_runtime();
+  if (!rt) {
+    log::error("dune_get_stats: Dune mode is not initialized in this process");
+    return -EINVAL;
+  }
+  out->vm_exits = rt->counters.vm_exits.load(std::memory_order_relaxed);
+  out->syscalls = rt->counters.syscalls.load(std::memory_order_relaxed);
+  out->guest_faults = rt->counters.guest_faults.load(std::memory_order_relaxed);
+  out->page_faults = rt->counters.page_faults.load(std::memory_order_relaxed);
+  out->host_faults = rt->counters.host_faults.load(std::memory_order_relaxed);
+  out->vcpus = rt->counters.vcpus.load(std::memory_order_relaxed);
+  {
+    auto lk = rt->mm->lock();
+    out->memslots = rt->mm->slot_count();
+    out->slot_bytes = rt->mm->covered_bytes();
+    out->pt_pages = rt->mm->table_pages();
+  }
+  return 0;
+}
+
+DUNE_API enum dune_flavour dune_get_flavour(void) {
+  if (Runtime* rt = live_runtime()) return rt->traits.flavour;
+  return detect_flavour().flavour;
+}
+
+DUNE_API const char* dune_flavour_name(enum dune_flavour f) {
+  switch (f) {
+    case DUNE_FLAVOUR_VMX: return "vmx";
+    case DUNE_FLAVOUR_SVM: return "svm";
+    case DUNE_FLAVOUR_PVM: return "pvm";
+    case DUNE_FLAVOUR_OTHER: return "other";
+    default: return "unknown";
+  }
+}
+
+DUNE_API int dune_set_event_listener(dune_event_fn fn, void* ctx, uint32_t mask) {
+  return trace::set_listener(fn, ctx, mask);
+}
+
+DUNE_API const char* dune_syscall_name(long nr) { return syscall_name(nr); }
+
+DUNE_API long dune_syscall_number(const char* name) {
+  if (!name) return -1;
+  return syscall_number(name);
+}
+
+}  // extern "C"

@@ -1,0 +1,107 @@
+#include "runtime/runtime.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "base/host_arena.h"
+#include "base/log.h"
+#include "base/parse_size.h"
+#include "kvm/host_cpu.h"
+
+namespace dune {
+
+namespace {
+
+std::atomic<Runtime*> g_runtime{nullptr};
+constexpr uint64_t kDefaultBudget = 64ull << 30;
+std::atomic<uint64_t> g_budget{0};
+// KVM slots the library leaves unused, for KVM's own needs.
+constexpr uint32_t kReservedSlots = 8;
+
+uint64_t budget_from_env() {
+  const char* v = std::getenv("DUNE_MEM_BUDGET");
+  if (!v || !*v) return kDefaultBudget;
+  auto n = parse_byte_size(v);
+  if (!n) {
+    log::warn("DUNE_MEM_BUDGET='{}' is not a byte count (e.g. 8G); using the default {} bytes", v,
+              kDefaultBudget);
+    return kDefaultBudget;
+  }
+  return *n;
+}
+
+}  // namespace
+
+Runtime* runtime() { return g_runtime.load(std::memory_order_acquire); }
+
+uint64_t configured_budget() {
+  uint64_t b = g_budget.load(std::memory_order_relaxed);
+  return b ? b : budget_from_env();
+}
+void set_configured_budget(uint64_t bytes) { g_budget.store(bytes, std::memory_order_relaxed); }
+
+Result<Runtime*> Runtime::create() {
+  log::configure_from_env();
+  const HostCpu& cpu = host_cpu();
+  auto kvm = KvmDevice::open();
+  if (!kvm) return Error(kvm.error());
+  auto vm = Vm::create(kvm->fd());
+  if (!vm) return Error(vm.error());
+
+  // Static storage: the runtime lives until the process ends, threads included.
+  alignas(Runtime) static unsigned char storage[sizeof(Runtime)];
+  auto* rt = new (storage) Runtime();
+  rt->kvm = std::move(kvm.value());
+  rt->vm = std::move(vm.value());
+  rt->vm.disable_quirks();
+  rt->traits = detect_flavour();
+
+  long xsave2 = rt->vm.check(KVM_CAP_XSAVE2);
+  rt->xsave_size = xsave2 > 4096 ? static_cast<size_t>(xsave2) : 4096;
+
+  long nslots = rt->vm.check(KVM_CAP_NR_MEMSLOTS);
+  if (nslots <= static_cast<long>(kReservedSlots) + 8) {
+    log::error("cannot enter Dune mode: KVM offers only {} memory slots", nslots);
+    rt->~Runtime();
+    return Error(-ENOTSUP);
+  }
+  MemoryConfig mc;
+  mc.budget_bytes = configured_budget();
+  mc.max_slots = static_cast<uint32_t>(nslots) - kReservedSlots;
+  mc.nx = cpu.has_nx;
+  mc.phys_bits = cpu.phys_bits;
+  const char* layout = std::getenv("DUNE_GPA_LAYOUT");
+  mc.force_packed = layout && !std::strcmp(layout, "packed");
+
+  alignas(MemoryManager) static unsigned char mm_storage[sizeof(MemoryManager)];
+  rt->mm = new (mm_storage) MemoryManager(&rt->slots_backend_, mc, host_arena());
+  Status s = rt->mm->init();
+  if (!s) {
+    if (s.error() == -ENOMEM)
+      log::error("cannot enter Dune mode: the process's memory does not fit the memory-slot "
+                 "budget of {} bytes (raise DUNE_MEM_BUDGET)", mc.budget_bytes);
+    else if (s.error() == -ENOSPC)
+      log::error("cannot enter Dune mode: out of KVM memory slots ({} available)", mc.max_slots);
+    else
+      log::error("cannot enter Dune mode: mirroring the address space failed: {}",
+                 log::errno_name(s.error()));
+    rt->mm->~MemoryManager();
+    rt->~Runtime();
+    return Error(s.error() == -ENOSPC ? -ENOMEM : s.error());
+  }
+  s = rt->monitor.init(*rt->mm, cpu);
+  if (!s) {
+    log::error("cannot enter Dune mode: building the monitor failed: {}", log::errno_name(s.error()));
+    rt->mm->~MemoryManager();
+    rt->~Runtime();
+    return Error(s.error());
+  }
+  log::debug("VM ready: flavour {}, {} slots covering {} bytes, {} guest-physical layout",
+             dune_flavour_name(rt->traits.flavour), rt->mm->slot_count(), rt->mm->covered_bytes(),
+             rt->mm->identity() ? "identity" : "packed");
+  g_runtime.store(rt, std::memory_order_release);
+  return rt;
+}
+
+}  // namespace dune

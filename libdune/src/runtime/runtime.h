@@ -1,0 +1,69 @@
+// runtime.h - the process's Dune state: the VM, its memory, the monitor, counters.
+#pragma once
+
+#include <dune/dune.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "base/log.h"
+#include "kvm/flavour.h"
+#include "kvm/kvm_device.h"
+#include "kvm/memslot_table.h"
+#include "kvm/vm.h"
+#include "mm/memory_manager.h"
+#include "monitor/monitor.h"
+
+namespace dune {
+
+struct Counters {
+  std::atomic<uint64_t> vm_exits{0};
+  std::atomic<uint64_t> syscalls{0};
+  std::atomic<uint64_t> guest_faults{0};
+  std::atomic<uint64_t> page_faults{0};
+  std::atomic<uint64_t> host_faults{0};
+  std::atomic<uint64_t> vcpus{0};
+};
+
+class Runtime {
+ public:
+  // dune_init: -ENOENT/-EACCES/-ENOTSUP/-ENOMEM... with one message logged.
+  static Result<Runtime*> create();
+
+  KvmDevice kvm;
+  Vm vm;
+  FlavourTraits traits;
+  MemoryManager* mm = nullptr;
+  Monitor monitor;
+  Counters counters;
+  size_t xsave_size = 4096;  // bytes KVM_GET_XSAVE(2) fills
+  std::atomic<int> next_vcpu_id{0};
+  // Set once the first syscall has shown where `syscall` lands (see flavour.h).
+  std::atomic<bool> landing_checked{false};
+
+ private:
+  class VmSlots final : public SlotBackend {
+   public:
+    explicit VmSlots(Vm* vm) : vm_(vm) {}
+    Status set_slot(uint32_t id, uint64_t gpa, uint64_t size, uint64_t hva) override {
+      Status s = vm_->set_slot(id, gpa, size, hva);
+      if (!s)
+        log::debug("KVM_SET_USER_MEMORY_REGION slot {} gpa {:#x} size {:#x} hva {:#x}: {}", id, gpa,
+                   size, hva, log::errno_name(s.error()));
+      return s;
+    }
+
+   private:
+    Vm* vm_;
+  };
+  VmSlots slots_backend_{&vm};
+};
+
+// The runtime once dune_init succeeded, else nullptr.
+Runtime* runtime();
+
+// The memory budget to use at dune_init (DUNE_MEM_BUDGET or dune_set_mem_budget).
+uint64_t configured_budget();
+void set_configured_budget(uint64_t bytes);
+
+}  // namespace dune

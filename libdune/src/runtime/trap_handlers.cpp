@@ -1,0 +1,44 @@
+#include "runtime/trap_handlers.h"
+
+#include <atomic>
+#include <cerrno>
+
+#include "base/log.h"
+
+namespace dune {
+
+namespace {
+std::atomic<dune_intr_cb> g_intr[256];
+std::atomic<dune_pgflt_cb> g_pgflt{nullptr};
+}  // namespace
+
+dune_intr_cb intr_handler(int vector) {
+  if (vector < 0 || vector > 255) return nullptr;
+  return g_intr[vector].load(std::memory_order_acquire);
+}
+
+dune_pgflt_cb pgflt_handler() { return g_pgflt.load(std::memory_order_acquire); }
+
+int set_intr_handler(int vector, dune_intr_cb cb) {
+  if (vector < 0 || vector > 255) {
+    log::error("dune_register_intr_handler: vector {} is out of range (0..255)", vector);
+    return -EINVAL;
+  }
+  if (!cb) {
+    log::error("dune_register_intr_handler: the handler for vector {} is NULL", vector);
+    return -EINVAL;
+  }
+  g_intr[vector].store(cb, std::memory_order_release);
+  return 0;
+}
+
+int set_pgflt_handler(dune_pgflt_cb cb) {
+  if (!cb) {
+    log::error("dune_register_pgflt_handler: the handler is NULL");
+    return -EINVAL;
+  }
+  g_pgflt.store(cb, std::memory_order_release);
+  return 0;
+}
+
+}  // namespace dune

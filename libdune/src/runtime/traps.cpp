@@ -1,0 +1,162 @@
+#include "runtime/traps.h"
+
+#include <csignal>
+
+#include "base/log.h"
+#include "runtime/guest_memory.h"
+#include "runtime/guest_thread.h"
+#include "runtime/runtime.h"
+#include "runtime/trap_handlers.h"
+#include "signals/fatal_signal.h"
+#include "trace/events.h"
+
+namespace dune {
+
+namespace {
+
+constexpr uint64_t kRedZone = 128;
+constexpr uint64_t kTrapMagic = 0x64756e6574726170ull;  // "dunetrap"
+constexpr uint64_t kFlagTf = 1ull << 8;
+constexpr uint64_t kFlagDf = 1ull << 10;
+
+struct TrapFrame {
+  dune_tf tf;
+  uint64_t magic;  // kTrapMagic ^ address of this frame: catches stale frames
+  uint64_t xsave;  // where the interrupted FPU state is saved
+};
+
+void emit_fault(GuestThread& t, const dune_tf& tf, uint64_t addr, const FaultVerdict& v,
+                dune_fault_outcome outcome, int signo) {
+  if (!trace::wanted(DUNE_EV_FAULT)) return;
+  dune_event ev{};
+  ev.kind = DUNE_EV_FAULT;
+  ev.regs = &tf;
+  ev.u.fault.vector = static_cast<uint32_t>(t.exception().vector);
+  ev.u.fault.err = t.exception().error;
+  ev.u.fault.addr = addr;
+  ev.u.fault.mapped = v.mapped;
+  ev.u.fault.prot = v.prot;
+  ev.u.fault.outcome = outcome;
+  ev.u.fault.signo = signo;
+  trace::emit(ev);
+}
+
+// Runs fn(a0, a1, a2) in the guest on the interrupted stack, returning to
+// dune_trap_return; false if the stack cannot hold the frame.
+bool call_handler(GuestThread& t, const dune_tf& tf, uint64_t fn, uint64_t a0, uint64_t a1,
+                  bool pass_tf_third) {
+  Runtime& rt = t.rt();
+  TrapFrameLayout l = trap_frame_layout(tf.rsp, rt.xsave_size);
+  // The frame must land on memory the program can write, as for a signal frame.
+  for (uint64_t page = l.bottom & ~0xfffull; page < tf.rsp; page += 4096) {
+    auto a = rt.mm->attrs_at(page);
+    if (!a || !(a->prot & PROT_WRITE)) {
+      FaultVerdict v = rt.mm->on_page_fault(page, 2 | 4);
+      if (!v.retry) return false;
+    }
+  }
+  TrapFrame frame{tf, kTrapMagic ^ l.frame, l.xsave};
+  if (!t.vcpu().get_xsave(reinterpret_cast<void*>(l.xsave), rt.xsave_size)) return false;
+  uint64_t ret = t.rt().monitor.trap_return();
+  if (!copy_to_guest(l.frame, &frame, sizeof(frame)) || !copy_to_guest(l.return_slot, &ret, 8))
+    return false;
+  dune_tf call = tf;
+  call.rip = fn;
+  call.rsp = l.return_slot;
+  call.rflags = tf.rflags & ~(kFlagTf | kFlagDf);
+  uint64_t tf_ptr = l.frame + offsetof(TrapFrame, tf);
+  call.rdi = pass_tf_third ? a0 : tf_ptr;
+  call.rsi = a1;
+  call.rdx = pass_tf_third ? tf_ptr : 0;
+  t.resume(call);
+  return true;
+}
+
+}  // namespace
+
+TrapFrameLayout trap_frame_layout(uint64_t rsp, uint64_t xsave_size) {
+  TrapFrameLayout l;
+  l.xsave = (rsp - kRedZone - xsave_size) & ~63ull;
+  l.frame = (l.xsave - sizeof(TrapFrame)) & ~15ull;
+  l.return_slot = l.frame - 8;  // entry rsp + 8 is 16-byte aligned, as the ABI wants
+  l.bottom = l.return_slot;
+  return l;
+}
+
+void handle_exception(GuestThread& t) {
+  Runtime& rt = t.rt();
+  const auto& ex = t.exception();
+  rt.counters.guest_faults.fetch_add(1, std::memory_order_relaxed);
+  uint64_t addr = 0;
+  FaultVerdict v;
+  if (ex.vector == 14) {
+    rt.counters.page_faults.fetch_add(1, std::memory_order_relaxed);
+    kvm_sregs s{};
+    (void)t.vcpu().get_sregs(&s);
+    addr = s.cr2;
+    v = rt.mm->on_page_fault(addr, ex.error);
+    if (v.retry && !t.retry_would_loop(ex.frame->rip, addr)) {
+      // Registers untouched: the stub irets to the faulting instruction.
+      if (trace::wanted(DUNE_EV_FAULT)) {
+        dune_tf tf;
+        t.capture(&tf);
+        emit_fault(t, tf, addr, v, DUNE_FAULT_RESOLVED, 0);
+      }
+      return;
+    }
+  }
+  dune_tf tf;
+  t.capture(&tf);
+  dune_pgflt_cb pf = ex.vector == 14 ? pgflt_handler() : nullptr;
+  dune_intr_cb intr = pf ? nullptr : intr_handler(ex.vector);
+  if (pf || intr) {
+    bool ok = pf ? call_handler(t, tf, reinterpret_cast<uint64_t>(pf), addr, ex.error, true)
+                 : call_handler(t, tf, reinterpret_cast<uint64_t>(intr), 0, 0, false);
+    if (ok) {
+      emit_fault(t, tf, addr, v, DUNE_FAULT_HANDLER, 0);
+      return;
+    }
+    log::info("no room on the stack (rsp={:#x}) for the trap handler of vector {}", uint64_t{tf.rsp}, ex.vector);
+  }
+  int signo = signal_for_vector(ex.vector);
+  emit_fault(t, tf, addr, v, DUNE_FAULT_FATAL, signo);
+  log::info("vector {} at rip={:#x} (address {:#x}): killed by signal {}", ex.vector, uint64_t{tf.rip}, addr, signo);
+  die_with_signal(signo);
+}
+
+void handle_trap_return(GuestThread& t) {
+  uint64_t frame_addr = t.vcpu().regs().rsp;  // the handler's ret popped the return address
+  TrapFrame frame;
+  if (!copy_from_guest(&frame, frame_addr, sizeof(frame)) || frame.magic != (kTrapMagic ^ frame_addr)) {
+    log::error("fatal: a Dune trap handler returned with a broken stack (rsp={:#x})", frame_addr);
+    die_with_signal(SIGSEGV);
+  }
+  if (!t.vcpu().set_xsave(reinterpret_cast<const void*>(frame.xsave))) {
+    log::error("fatal: the FPU state saved for a Dune trap handler is corrupt");
+    die_with_signal(SIGSEGV);
+  }
+  t.resume(frame.tf);
+}
+
+void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, const FaultVerdict& v) {
+  dune_tf tf;
+  t.capture(&tf);
+  // Mapped with the right protection but refused all the same (past the end of
+  // a file, a poisoned page): Linux sends SIGBUS there, else SIGSEGV.
+  bool allowed = v.mapped && (v.prot & (is_write ? PROT_WRITE : PROT_READ));
+  int signo = allowed ? SIGBUS : SIGSEGV;
+  if (trace::wanted(DUNE_EV_HOSTFAULT)) {
+    dune_event ev{};
+    ev.kind = DUNE_EV_HOSTFAULT;
+    ev.regs = &tf;
+    ev.u.hostfault.addr = addr;
+    ev.u.hostfault.is_write = is_write;
+    ev.u.hostfault.outcome = DUNE_FAULT_FATAL;
+    trace::emit(ev);
+  }
+  log::info("host refused a {} at {:#x} (rip={:#x}): killed by signal {}", is_write ? "write" : "read",
+            addr, uint64_t{tf.rip}, signo);
+  die_with_signal(signo);
+}
+
+}  // namespace dune

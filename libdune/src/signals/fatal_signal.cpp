@@ -1,0 +1,49 @@
+#include "signals/fatal_signal.h"
+
+#include <csignal>
+#include <cstdint>
+
+#include "base/raw_syscall.h"
+
+namespace dune {
+
+int signal_for_vector(int vector) {
+  switch (vector) {
+    case 0:   // divide error
+    case 4:   // overflow
+    case 16:  // x87 floating point
+    case 19:  // SIMD floating point
+      return SIGFPE;
+    case 1:  // debug
+    case 3:  // breakpoint
+      return SIGTRAP;
+    case 6:  // invalid opcode
+      return SIGILL;
+    case 17:  // alignment check
+      return SIGBUS;
+    case 7:   // device not available
+    case 18:  // machine check
+      return SIGBUS;
+    default:  // page fault, general protection, segment faults, ...
+      return SIGSEGV;
+  }
+}
+
+[[noreturn]] void die_with_signal(int signo) {
+  // The kernel's sigaction layout: handler, flags, restorer, mask.
+  struct {
+    uintptr_t handler;
+    unsigned long flags;
+    uintptr_t restorer;
+    uint64_t mask;
+  } dfl{};
+  dfl.handler = 0;  // SIG_DFL
+  sys::syscall6(SYS_rt_sigaction, signo, reinterpret_cast<long>(&dfl), 0, 8);
+  uint64_t set = 1ull << (signo - 1);
+  sys::syscall6(SYS_rt_sigprocmask, SIG_UNBLOCK, reinterpret_cast<long>(&set), 0, 8);
+  sys::syscall6(SYS_tgkill, sys::getpid(), sys::gettid(), signo);
+  // Only reachable for a signal whose default is to continue.
+  for (;;) sys::syscall6(SYS_exit_group, 128 + signo);
+}
+
+}  // namespace dune

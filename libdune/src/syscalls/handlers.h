@@ -1,0 +1,27 @@
+// handlers.h - the syscalls the library handles itself, one function each.
+#pragma once
+
+#include "syscalls/dispatch.h"
+
+namespace dune {
+
+class GuestThread;
+
+// Memory (memory_syscalls.cpp): forward, then keep slots and page tables in step.
+long sys_mmap(GuestThread& t, const SyscallArgs& s);
+long sys_munmap(GuestThread& t, const SyscallArgs& s);
+long sys_mprotect(GuestThread& t, const SyscallArgs& s);
+long sys_mremap(GuestThread& t, const SyscallArgs& s);
+long sys_brk(GuestThread& t, const SyscallArgs& s);
+long sys_madvise(GuestThread& t, const SyscallArgs& s);
+long sys_shmat(GuestThread& t, const SyscallArgs& s);
+long sys_shmdt(GuestThread& t, const SyscallArgs& s);
+long sys_remap_file_pages(GuestThread& t, const SyscallArgs& s);
+
+// Process (process_syscalls.cpp).
+long sys_arch_prctl(GuestThread& t, const SyscallArgs& s);
+[[noreturn]] void sys_exit(GuestThread& t, const SyscallArgs& s);
+[[noreturn]] void sys_exit_group(GuestThread& t, const SyscallArgs& s);
+long sys_unsupported_task(GuestThread& t, const SyscallArgs& s);
+
+}  // namespace dune

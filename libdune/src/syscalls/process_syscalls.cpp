@@ -1,0 +1,67 @@
+// process_syscalls.cpp - syscalls that act on the vCPU: FS/GS bases, thread and process exit.
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+
+#include "base/log.h"
+#include "base/raw_syscall.h"
+#include "runtime/guest_memory.h"
+#include "runtime/guest_thread.h"
+#include "runtime/runtime.h"
+#include "syscalls/handlers.h"
+#include "syscalls/syscall_table.h"
+#include "trace/events.h"
+
+namespace dune {
+
+namespace {
+// Linux refuses bases at or above TASK_SIZE_MAX with EPERM.
+constexpr uint64_t kTaskSizeMax = (1ull << 47) - 4096;
+}  // namespace
+
+long sys_arch_prctl(GuestThread& t, const SyscallArgs& s) {
+  // The bases live in the vCPU. The host thread keeps its own FS: host-side
+  // code (this library, libc) finds its TLS and stack canary through it.
+  switch (s.a[0]) {
+    case ARCH_SET_FS:
+    case ARCH_SET_GS: {
+      if (s.a[1] >= kTaskSizeMax) return -EPERM;
+      uint32_t msr = s.a[0] == ARCH_SET_FS ? kvm::kMsrFsBase : kvm::kMsrGsBase;
+      Status st = t.vcpu().set_msr(msr, s.a[1]);
+      return st ? 0 : st.error();
+    }
+    case ARCH_GET_FS:
+    case ARCH_GET_GS: {
+      uint32_t msr = s.a[0] == ARCH_GET_FS ? kvm::kMsrFsBase : kvm::kMsrGsBase;
+      auto v = t.vcpu().get_msr(msr);
+      if (!v) return v.error();
+      uint64_t value = v.value();
+      return copy_to_guest(s.a[1], &value, sizeof(value)) ? 0 : -EFAULT;
+    }
+    default:
+      return forward_syscall(s);
+  }
+}
+
+void sys_exit(GuestThread& t, const SyscallArgs& s) {
+  t.exit_thread(static_cast<int>(s.a[0]));
+}
+
+void sys_exit_group(GuestThread& t, const SyscallArgs& s) {
+  if (trace::wanted(DUNE_EV_THREAD)) {
+    dune_event ev{};
+    ev.kind = DUNE_EV_THREAD;
+    ev.u.thread.started = 0;
+    ev.u.thread.status = static_cast<int>(s.a[0]);
+    trace::emit(ev);
+  }
+  (void)t;
+  for (;;) forward_syscall(s);
+}
+
+long sys_unsupported_task(GuestThread&, const SyscallArgs& s) {
+  log::warn("{}: creating threads or processes in Dune mode is not supported yet",
+            syscall_name(s.nr) ? syscall_name(s.nr) : "clone");
+  return -ENOSYS;
+}
+
+}  // namespace dune

@@ -1,0 +1,48 @@
+#include "trace/events.h"
+
+#include "base/raw_syscall.h"
+#include "base/spin_lock.h"
+
+namespace dune::trace {
+
+std::atomic<uint32_t> g_mask{0};
+
+namespace {
+struct Listener {
+  dune_event_fn fn = nullptr;
+  void* ctx = nullptr;
+};
+std::atomic<Listener*> g_listener{nullptr};
+// Two slots so that a new listener never overwrites one being called.
+Listener g_slots[2];
+SpinLock g_set_lock;
+int g_next_slot = 0;
+}  // namespace
+
+void emit(dune_event& ev) {
+  Listener* l = g_listener.load(std::memory_order_acquire);
+  if (!l || !l->fn) return;
+  ev.pid = static_cast<int32_t>(sys::getpid());
+  ev.tid = static_cast<int32_t>(sys::gettid());
+  if (!ev.tsc) ev.tsc = rdtsc();
+  l->fn(&ev, l->ctx);
+}
+
+int set_listener(dune_event_fn fn, void* ctx, uint32_t mask) {
+  g_set_lock.lock();
+  if (!fn) {
+    g_mask.store(0, std::memory_order_relaxed);
+    g_listener.store(nullptr, std::memory_order_release);
+  } else {
+    Listener& slot = g_slots[g_next_slot];
+    g_next_slot ^= 1;
+    slot.fn = fn;
+    slot.ctx = ctx;
+    g_listener.store(&slot, std::memory_order_release);
+    g_mask.store(mask & DUNE_EV_ALL, std::memory_order_relaxed);
+  }
+  g_set_lock.unlock();
+  return 0;
+}
+
+}  // namespace dune::trace

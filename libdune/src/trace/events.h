@@ -1,0 +1,29 @@
+// events.h - emitting the event stream: one predictable branch when nobody listens.
+#pragma once
+
+#include <dune/trace.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace dune::trace {
+
+// The kinds someone listens to; 0 almost always.
+extern std::atomic<uint32_t> g_mask;
+
+inline bool wanted(uint32_t kind) {
+  return __builtin_expect(g_mask.load(std::memory_order_relaxed) & kind, 0) != 0;
+}
+
+// Sends ev to the listener (fills pid, tid and tsc).
+void emit(dune_event& ev);
+
+inline uint64_t rdtsc() {
+  uint32_t lo, hi;
+  asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+int set_listener(dune_event_fn fn, void* ctx, uint32_t mask);
+
+}  // namespace dune::trace

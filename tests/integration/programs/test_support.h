@@ -1,0 +1,32 @@
+/* test_support.h - what every integration test program does when Dune mode
+ * cannot be entered: skip (exit 77) with the reason, or fail when the run
+ * requires KVM (DUNE_REQUIRE_KVM=1, which CI sets). */
+#ifndef DUNE_TEST_SUPPORT_H
+#define DUNE_TEST_SUPPORT_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DUNE_TEST_SKIP 77
+
+static inline int dune_test_kvm_required(void) {
+  const char *v = getenv("DUNE_REQUIRE_KVM");
+  return v && strcmp(v, "1") == 0;
+}
+
+/* err: the negative errno dune_init_and_enter returned. */
+static inline void dune_test_skip_or_fail(const char *name, int err) {
+  int unavailable = err == -ENOENT || err == -EACCES || err == -EPERM || err == -ENODEV ||
+                    err == -ENXIO || err == -ENOTSUP;
+  if (unavailable && !dune_test_kvm_required()) {
+    fprintf(stderr, "%s: SKIP: Dune mode unavailable here (%s)\n", name, strerror(-err));
+    exit(DUNE_TEST_SKIP);
+  }
+  fprintf(stderr, "%s: FAIL: cannot enter Dune mode: %s%s\n", name, strerror(-err),
+          unavailable ? " (DUNE_REQUIRE_KVM=1 turns this skip into a failure)" : "");
+  exit(1);
+}
+
+#endif
