@@ -27,6 +27,9 @@ int g_init_pid = 0;
 // were forked from: a VM belongs to the process that created it).
 Runtime* live_runtime() {
   Runtime* rt = runtime();
+  // A thread in Dune mode runs in this process's VM: no need to ask (and a
+  // getpid from the guest would be a VM exit).
+  if (rt && current_guest_thread()) return rt;
   if (rt && g_init_pid == static_cast<int>(sys::getpid())) return rt;
   return nullptr;
 }

@@ -6,6 +6,7 @@
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
 #include "runtime/runtime.h"
+#include "runtime/trap_frame.h"
 #include "runtime/trap_handlers.h"
 #include "signals/fatal_signal.h"
 #include "trace/events.h"
@@ -14,16 +15,8 @@ namespace dune {
 
 namespace {
 
-constexpr uint64_t kRedZone = 128;
-constexpr uint64_t kTrapMagic = 0x64756e6574726170ull;  // "dunetrap"
 constexpr uint64_t kFlagTf = 1ull << 8;
 constexpr uint64_t kFlagDf = 1ull << 10;
-
-struct TrapFrame {
-  dune_tf tf;
-  uint64_t magic;  // kTrapMagic ^ address of this frame: catches stale frames
-  uint64_t xsave;  // where the interrupted FPU state is saved
-};
 
 void emit_fault(GuestThread& t, const dune_tf& tf, uint64_t addr, const FaultVerdict& v,
                 dune_fault_outcome outcome, int signo) {
@@ -73,15 +66,6 @@ bool call_handler(GuestThread& t, const dune_tf& tf, uint64_t fn, uint64_t a0, u
 }
 
 }  // namespace
-
-TrapFrameLayout trap_frame_layout(uint64_t rsp, uint64_t xsave_size) {
-  TrapFrameLayout l;
-  l.xsave = (rsp - kRedZone - xsave_size) & ~63ull;
-  l.frame = (l.xsave - sizeof(TrapFrame)) & ~15ull;
-  l.return_slot = l.frame - 8;  // entry rsp + 8 is 16-byte aligned, as the ABI wants
-  l.bottom = l.return_slot;
-  return l;
-}
 
 void handle_exception(GuestThread& t) {
   Runtime& rt = t.rt();

@@ -1,0 +1,84 @@
+#include <gtest/gtest.h>
+
+#include "monitor/descriptors.h"
+#include "monitor/ports.h"
+#include "runtime/trap_frame.h"
+
+namespace dune {
+namespace {
+
+TEST(Descriptors, Linux64BitCodeSegments) {
+  // The values Linux itself puts in its GDT for __KERNEL_CS and __USER_CS.
+  EXPECT_EQ(desc::segment(0, 0xfffff, desc::kCode64Kernel), 0x00af9b000000ffffull);
+  EXPECT_EQ(desc::segment(0, 0xfffff, desc::kCode64User), 0x00affb000000ffffull);
+  EXPECT_EQ(desc::segment(0, 0xfffff, desc::kData64User), 0x00cff3000000ffffull);
+  EXPECT_EQ(desc::segment(0, 0xfffff, desc::kData64Kernel), 0x00cf93000000ffffull);
+}
+
+TEST(Descriptors, SelectorsMatchSysretLayout) {
+  // sysret: CS = STAR[63:48] + 16, SS = STAR[63:48] + 8.
+  EXPECT_EQ(desc::kUser32Cs + 16, desc::kUserCs);
+  EXPECT_EQ(desc::kUser32Cs + 8, desc::kUserDs);
+  EXPECT_EQ(desc::kUserCs & 3, 3);
+}
+
+TEST(Descriptors, TssDescriptorSpansTwoEntries) {
+  uint64_t d[2];
+  desc::tss(d, 0x7fffaabbccdd1100ull, 0x78);
+  EXPECT_EQ(d[0] & 0xffff, 0x78u);
+  EXPECT_EQ((d[0] >> 40) & 0xff, 0x89u);
+  uint64_t base = ((d[0] >> 16) & 0xffffff) | (((d[0] >> 56) & 0xff) << 24) | (d[1] << 32);
+  EXPECT_EQ(base, 0x7fffaabbccdd1100ull);
+}
+
+TEST(Descriptors, InterruptGate) {
+  uint64_t g[2];
+  desc::interrupt_gate(g, 0x00007f0011223344ull, desc::kKernelCs, 3, 1);
+  EXPECT_EQ(g[0] & 0xffff, 0x3344u);
+  EXPECT_EQ((g[0] >> 16) & 0xffff, desc::kKernelCs);
+  EXPECT_EQ((g[0] >> 32) & 7, 1u);
+  EXPECT_EQ((g[0] >> 40) & 0xff, 0xeeu);  // present, DPL 3, 64-bit interrupt gate
+  EXPECT_EQ((g[0] >> 48) & 0xffff, 0x1122u);
+  EXPECT_EQ(g[1], 0x7f00u);
+}
+
+TEST(Descriptors, ErrorCodeVectors) {
+  int with[] = {8, 10, 11, 12, 13, 14, 17, 21, 29, 30};
+  int count = 0;
+  for (int v = 0; v < 32; ++v) count += desc::has_error_code(v);
+  EXPECT_EQ(count, 10);
+  for (int v : with) EXPECT_TRUE(desc::has_error_code(v));
+  EXPECT_FALSE(desc::has_error_code(0));
+  EXPECT_FALSE(desc::has_error_code(3));
+}
+
+TEST(Ports, UserPortsFitTheIoBitmap) {
+  EXPECT_LT(DUNE_PORT_USER_LAST, desc::kIoBitmapPorts);
+  EXPECT_LT(DUNE_PORT_EXCEPTION + DUNE_EXCEPTION_STUBS - 1, DUNE_PORT_USER_FIRST);
+  EXPECT_LT(DUNE_PORT_USER_LAST, 256);  // reachable with `out imm8`
+}
+
+TEST(TrapFrame, LayoutRespectsRedZoneAndAlignment) {
+  for (uint64_t rsp : {0x7ffc0000f000ull, 0x7ffc0000efe8ull, 0x7ffc0000eff3ull}) {
+    TrapFrameLayout l = trap_frame_layout(rsp, 2696);
+    EXPECT_LE(l.xsave + 2696, rsp - kRedZone);
+    EXPECT_EQ(l.xsave % 64, 0u);
+    EXPECT_LE(l.frame + sizeof(TrapFrame), l.xsave);
+    EXPECT_EQ(l.frame % 16, 0u);
+    EXPECT_EQ(l.return_slot + 8, l.frame);
+    EXPECT_EQ((l.return_slot + 8) % 16, 0u);  // as at any function's entry
+  }
+}
+
+TEST(TrapFrame, DuneTfHasTheClassicLayout) {
+  // struct dune_tf keeps the original Dune's field offsets.
+  EXPECT_EQ(offsetof(dune_tf, rdi), 0u);
+  EXPECT_EQ(offsetof(dune_tf, rax), 14 * 8u);
+  EXPECT_EQ(offsetof(dune_tf, err), 15 * 8u);
+  EXPECT_EQ(offsetof(dune_tf, rip), 16 * 8u);
+  EXPECT_EQ(offsetof(dune_tf, rsp), 19 * 8u);
+  EXPECT_EQ(sizeof(dune_tf), 21 * 8u);
+}
+
+}  // namespace
+}  // namespace dune

@@ -1,0 +1,41 @@
+#include "syscalls/syscall_table.h"
+
+#include <gtest/gtest.h>
+#include <sys/syscall.h>
+
+namespace dune {
+namespace {
+
+TEST(SyscallTable, NamesAndNumbers) {
+  EXPECT_STREQ(syscall_name(SYS_getppid), "getppid");
+  EXPECT_STREQ(syscall_name(SYS_openat), "openat");
+  EXPECT_STREQ(syscall_name(0), "read");
+  EXPECT_EQ(syscall_name(-1), nullptr);
+  EXPECT_EQ(syscall_name(100000), nullptr);
+  EXPECT_EQ(syscall_number("getppid"), SYS_getppid);
+  EXPECT_EQ(syscall_number("no_such_call"), -1);
+}
+
+TEST(SyscallTable, MemorySyscallsAreHandled) {
+  for (long nr : {SYS_mmap, SYS_munmap, SYS_mprotect, SYS_mremap, SYS_brk, SYS_madvise, SYS_shmat,
+                  SYS_shmdt, SYS_pkey_mprotect})
+    EXPECT_EQ(classify_syscall(nr), SyscallClass::kMemory) << syscall_name(nr);
+}
+
+TEST(SyscallTable, VmTouchingSyscalls) {
+  EXPECT_EQ(classify_syscall(SYS_arch_prctl), SyscallClass::kProcess);
+  EXPECT_EQ(classify_syscall(SYS_exit_group), SyscallClass::kProcess);
+  EXPECT_EQ(classify_syscall(SYS_clone), SyscallClass::kThread);
+  EXPECT_EQ(classify_syscall(SYS_clone3), SyscallClass::kThread);
+  EXPECT_EQ(classify_syscall(SYS_vfork), SyscallClass::kThread);
+  EXPECT_EQ(classify_syscall(SYS_rt_sigaction), SyscallClass::kSignal);
+  EXPECT_EQ(classify_syscall(SYS_execve), SyscallClass::kExec);
+}
+
+TEST(SyscallTable, EverythingElseIsForwarded) {
+  for (long nr : {SYS_read, SYS_write, SYS_openat, SYS_getppid, SYS_futex, SYS_ioctl, SYS_clock_gettime})
+    EXPECT_EQ(classify_syscall(nr), SyscallClass::kForward) << syscall_name(nr);
+}
+
+}  // namespace
+}  // namespace dune
