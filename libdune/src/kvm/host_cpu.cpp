@@ -17,36 +17,71 @@ uint64_t xgetbv0() {
   return (static_cast<uint64_t>(hi) << 32) | lo;
 }
 
-// Leaves whose subleaf (ECX) selects different data.
-bool indexed_leaf(uint32_t leaf) {
-  switch (leaf) {
-    case 0x4: case 0x7: case 0xb: case 0xd: case 0xf: case 0x10: case 0x12: case 0x14:
-    case 0x17: case 0x18: case 0x1d: case 0x1e: case 0x1f: case 0x20: case 0x23: case 0x24:
-    case 0x8000001d: case 0x80000020: case 0x80000026:
-      return true;
-    default:
-      return false;
-  }
+void put(kvm::CpuidTable& t, uint32_t leaf, uint32_t sub, bool indexed, const uint32_t r[4]) {
+  if (t.header.count >= kvm::kMaxCpuidEntries) return;
+  kvm_cpuid_entry2& e = t.entries[t.header.count++];
+  e = {};
+  e.function = leaf;
+  e.index = sub;
+  e.flags = indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+  e.eax = r[0];
+  e.ebx = r[1];
+  e.ecx = r[2];
+  e.edx = r[3];
 }
 
+// Adds a leaf with the subleaves that exist. CPUID traps to the hypervisor when
+// this host is itself a VM (tens of microseconds each on a nested cloud), so
+// subleaves are enumerated the way each leaf says, not probed blindly.
 void add_leaf(kvm::CpuidTable& t, uint32_t leaf) {
-  bool indexed = indexed_leaf(leaf);
-  uint32_t subs = indexed ? 64 : 1;
-  for (uint32_t s = 0; s < subs; ++s) {
-    if (t.header.count >= kvm::kMaxCpuidEntries) return;
-    uint32_t r[4];
-    cpuid(leaf, s, r);
-    // Indexed leaves end (or have holes) where a subleaf reads all zero.
-    if (s > 0 && !r[0] && !r[1] && !r[2] && !r[3]) continue;
-    kvm_cpuid_entry2& e = t.entries[t.header.count++];
-    e = {};
-    e.function = leaf;
-    e.index = s;
-    e.flags = indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
-    e.eax = r[0];
-    e.ebx = r[1];
-    e.ecx = r[2];
-    e.edx = r[3];
+  uint32_t r[4];
+  cpuid(leaf, 0, r);
+  auto add_while = [&](auto more) {
+    for (uint32_t s = 0; s < 64; ++s) {
+      if (s > 0) cpuid(leaf, s, r);
+      if (s > 0 && !more(r)) return;
+      put(t, leaf, s, true, r);
+    }
+  };
+  switch (leaf) {
+    case 0x4:
+    case 0x8000001d:  // caches: until a null cache type
+      add_while([](const uint32_t* x) { return (x[0] & 0x1f) != 0; });
+      return;
+    case 0xb:
+    case 0x1f:  // topology: until a null level type
+      add_while([](const uint32_t* x) { return ((x[2] >> 8) & 0xff) != 0; });
+      return;
+    case 0x7: case 0x14: case 0x17: case 0x18: case 0x1d: case 0x20: case 0x24: {
+      // Subleaf 0's EAX is the last subleaf.
+      uint32_t last = r[0] < 16 ? r[0] : 16;
+      put(t, leaf, 0, true, r);
+      for (uint32_t s = 1; s <= last; ++s) {
+        cpuid(leaf, s, r);
+        put(t, leaf, s, true, r);
+      }
+      return;
+    }
+    case 0xd: {
+      // Subleaves 0 and 1, then one per XSAVE component the CPU supports.
+      uint64_t xcr0 = r[0] | (static_cast<uint64_t>(r[3]) << 32);
+      put(t, leaf, 0, true, r);
+      cpuid(leaf, 1, r);
+      uint64_t xss = r[2] | (static_cast<uint64_t>(r[3]) << 32);
+      put(t, leaf, 1, true, r);
+      for (uint32_t s = 2; s < 64; ++s) {
+        if (!((xcr0 | xss) >> s & 1)) continue;
+        cpuid(leaf, s, r);
+        put(t, leaf, s, true, r);
+      }
+      return;
+    }
+    case 0xf: case 0x10: case 0x12: case 0x23: case 0x80000020: case 0x80000026:
+      // Resource-monitoring style leaves: a handful of subleaves, zero where absent.
+      add_while([](const uint32_t* x) { return x[0] || x[1] || x[2] || x[3]; });
+      return;
+    default:
+      put(t, leaf, 0, false, r);
   }
 }
 
@@ -62,7 +97,9 @@ HostCpu read_host_cpu() {
   // Hypervisor leaves of the host, if it is itself virtual: programs see them natively.
   cpuid(1, 0, r);
   c.hypervisor = r[2] & (1u << 31);
-  c.has_xsave = r[2] & (1u << 26);
+  // XSAVE as the kernel enabled it (OSXSAVE): a kernel may turn off an XSAVE the
+  // CPU has (Linux does when the CPU reports inconsistent sizes, as Bochs' does).
+  c.has_xsave = (r[2] & (1u << 26)) && (r[2] & (1u << 27));
   c.vmx = r[2] & (1u << 5);
   if (c.hypervisor) {
     cpuid(0x40000000, 0, r);

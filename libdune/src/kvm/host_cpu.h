@@ -16,7 +16,7 @@ struct HostCpu {
   bool has_nx = false;
   bool has_fsgsbase = false;
   bool has_pcid = false;
-  bool has_xsave = false;
+  bool has_xsave = false;  // enabled by the kernel (OSXSAVE), not merely present
   bool has_avx512 = false;
   bool has_avx2 = false;
   bool has_rdpid = false;

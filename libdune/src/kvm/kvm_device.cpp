@@ -37,8 +37,6 @@ Result<KvmDevice> KvmDevice::open(const char* path) {
       {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
       {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
       {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
-      {KVM_CAP_XCRS, "KVM_CAP_XCRS"},
-      {KVM_CAP_XSAVE, "KVM_CAP_XSAVE"},
   };
   for (const auto& n : kNeeded) {
     if (dev.check(n.cap) <= 0) {

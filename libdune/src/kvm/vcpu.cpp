@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "kvm/fpu_state.h"
+
 namespace dune {
 
 Result<Vcpu> Vcpu::create(int vm_fd, int id, size_t mmap_size) {
@@ -64,12 +66,28 @@ Status Vcpu::set_xcr0(uint64_t xcr0) {
 }
 
 Status Vcpu::get_xsave(void* buf, size_t size) const {
+  if (fpu_ioctls_) {
+    kvm_fpu f{};
+    long r = sys::ioctl(fd(), KVM_GET_FPU, &f);
+    if (r < 0) return Error(static_cast<int>(r));
+    std::memset(buf, 0, size);
+    fpu::kvm_fpu_to_fxsave(f, buf);
+    fpu::mark_legacy_state(buf);
+    return {};
+  }
   // KVM_GET_XSAVE2 fills as many bytes as KVM_CAP_XSAVE2 said; KVM_GET_XSAVE 4096.
   long r = sys::ioctl(fd(), size > sizeof(kvm::XsaveRegion) ? kvm::kGetXsave2 : kvm::kGetXsave, buf);
   return status_of(r);
 }
 
-Status Vcpu::set_xsave(const void* buf) { return status_of(sys::ioctl(fd(), kvm::kSetXsave, buf)); }
+Status Vcpu::set_xsave(const void* buf) {
+  if (fpu_ioctls_) {
+    kvm_fpu f;
+    fpu::fxsave_to_kvm_fpu(buf, &f);
+    return status_of(sys::ioctl(fd(), KVM_SET_FPU, &f));
+  }
+  return status_of(sys::ioctl(fd(), kvm::kSetXsave, buf));
+}
 
 Status Vcpu::zero_tsc_offset() {
   uint64_t offset = 0;

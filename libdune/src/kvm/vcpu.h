@@ -37,9 +37,12 @@ class Vcpu {
   Status set_msr(uint32_t index, uint64_t value);
   Result<uint64_t> get_msr(uint32_t index) const;
   Status set_xcr0(uint64_t xcr0);
-  // The XSAVE image in the user-ABI (non-compacted) layout, `size` bytes.
+  // The FPU/vector state as an XSAVE image in the user-ABI (non-compacted)
+  // layout, `size` bytes (>= 4096). Through KVM_GET/SET_XSAVE, or, where KVM
+  // has no XSAVE (a host kernel without it), KVM_GET/SET_FPU and the legacy area.
   Status get_xsave(void* buf, size_t size) const;
   Status set_xsave(const void* buf);
+  void use_fpu_ioctls(bool on) { fpu_ioctls_ = on; }
   // Makes the guest TSC read the host's TSC.
   Status zero_tsc_offset();
 
@@ -47,6 +50,7 @@ class Vcpu {
   UniqueFd fd_;
   Mapping run_;
   int id_ = -1;
+  bool fpu_ioctls_ = false;
 };
 
 }  // namespace dune

@@ -41,7 +41,9 @@ class GuestPageTable {
 
  private:
   // The leaf table covering va (2 MiB of address space), created on demand.
-  Result<uint64_t*> leaf_table(uint64_t va, bool create);
+  // Without create, a missing table yields nullptr and *next is set to the
+  // first address past the hole (a whole missing PD or PDPT is skipped at once).
+  Result<uint64_t*> leaf_table(uint64_t va, bool create, uint64_t* next = nullptr);
 
   PageTableMemory* mem_ = nullptr;
   PageTableMemory::Page root_{};
@@ -52,13 +54,15 @@ template <typename Fn>
 void GuestPageTable::for_each_leaf(uint64_t va, uint64_t len, Fn&& fn) {
   uint64_t end = va + len;
   while (va < end) {
-    uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
-    auto t = leaf_table(va, false);
+    uint64_t next = 0;
+    auto t = leaf_table(va, false, &next);
     if (!t.ok() || !t.value()) {
-      va = table_end;
+      if (next <= va) return;  // wrapped past the top
+      va = next;
       continue;
     }
     uint64_t* table = t.value();
+    uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
     for (; va < end && va < table_end; va += 4096) {
       uint64_t& e = table[(va >> 12) & 511];
       if (e & 1) fn(va, e);

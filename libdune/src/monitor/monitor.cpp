@@ -60,52 +60,45 @@ int Monitor::vector_of_port(uint32_t port) {
   return -1;
 }
 
-Status Monitor::init(MemoryManager& mm, const HostCpu& cpu) {
-  nx_ = cpu.has_nx;
-  fsgsbase_ = cpu.has_fsgsbase;
-  xsave_ = cpu.has_xsave;
-  auto idt = mm.allocate_monitor(4096, PROT_READ | PROT_WRITE);
-  if (!idt) return Error(idt.error());
-  idt_ = std::move(idt.value());
-  auto* gates = idt_.as<uint64_t>();
+MonitorFeatures monitor_features(const HostCpu& cpu) {
+  return MonitorFeatures{cpu.has_nx, cpu.has_fsgsbase, cpu.has_xsave};
+}
+
+void write_idt(uint64_t* gates) {
   for (int v = 0; v < DUNE_EXCEPTION_STUBS; ++v) {
     // int3 and into are allowed from ring 3, as on Linux; other vectors raised
     // by `int n` from ring 3 become #GP.
     int dpl = (v == 3 || v == 4) ? 3 : 0;
     int ist = (v == 2 || v == 8 || v == 18) ? kIstDoubleFault : 0;
-    desc::interrupt_gate(&gates[2 * v], exception_stub(v), desc::kKernelCs, dpl, ist);
+    desc::interrupt_gate(&gates[2 * v], Monitor::exception_stub(v), desc::kKernelCs, dpl, ist);
   }
-  return {};
 }
 
-Result<CpuBlock> Monitor::make_cpu_block(MemoryManager& mm, uint32_t cpu_node) const {
-  auto mem = mm.allocate_monitor(CpuBlock::kBytes, PROT_READ | PROT_WRITE);
-  if (!mem) return Error(mem.error());
-  CpuBlock b;
-  b.mem = std::move(mem.value());
-  auto* gdt = reinterpret_cast<uint64_t*>(b.gdt());
+void write_cpu_tables(uint64_t block, uint32_t cpu_node) {
+  auto* gdt = reinterpret_cast<uint64_t*>(block + CpuBlock::kGdtOffset);
+  std::memset(gdt, 0, desc::kGdtEntries * 8);
   gdt[desc::kKernelCs >> 3] = desc::segment(0, 0xfffff, desc::kCode64Kernel);
   gdt[desc::kKernelDs >> 3] = desc::segment(0, 0xfffff, desc::kData64Kernel);
   gdt[desc::kUser32Cs >> 3] = desc::segment(0, 0xfffff, desc::kCode32User);
   gdt[desc::kUserDs >> 3] = desc::segment(0, 0xfffff, desc::kData64User);
   gdt[desc::kUserCs >> 3] = desc::segment(0, 0xfffff, desc::kCode64User);
   gdt[desc::kCpuNode >> 3] = desc::segment(0, cpu_node, desc::kCpuNodeUser);
-  desc::tss(&gdt[desc::kTss >> 3], b.tss(), b.tss_limit());
+  uint64_t tss_base = block + CpuBlock::kTssOffset;
+  desc::tss(&gdt[desc::kTss >> 3], tss_base, CpuBlock::kTssLimit);
 
-  auto* tss = reinterpret_cast<desc::Tss64*>(b.tss());
+  auto* tss = reinterpret_cast<desc::Tss64*>(tss_base);
   std::memset(tss, 0, sizeof(*tss));
-  tss->rsp[0] = b.rsp0();
-  tss->ist[kIstDoubleFault - 1] = b.mem.start() + CpuBlock::kIst1Top;
+  tss->rsp[0] = block + CpuBlock::kRsp0Top;
+  tss->ist[kIstDoubleFault - 1] = block + CpuBlock::kIst1Top;
   tss->iomap_base = sizeof(desc::Tss64);
-  auto* iomap = reinterpret_cast<uint8_t*>(b.tss() + sizeof(desc::Tss64));
+  auto* iomap = reinterpret_cast<uint8_t*>(tss_base + sizeof(desc::Tss64));
   std::memset(iomap, 0xff, desc::kIoBitmapBytes);
   for (int port = DUNE_PORT_USER_FIRST; port <= DUNE_PORT_USER_LAST; ++port)
     iomap[port / 8] &= static_cast<uint8_t>(~(1u << (port % 8)));
-  return b;
 }
 
-void Monitor::fill_sregs(kvm_sregs& s, const CpuBlock& b, uint64_t cr3, uint64_t fs_base,
-                         uint64_t gs_base) const {
+void fill_sregs(kvm_sregs& s, uint64_t block, uint64_t idt, uint64_t cr3, uint64_t fs_base,
+                uint64_t gs_base, const MonitorFeatures& f) {
   s.cs = segment(desc::kUserCs, 0xb, 3, true);
   s.ss = segment(desc::kUserDs, 0x3, 3, false);
   // DS, ES, FS and GS hold the null selector in 64-bit Linux programs; usable
@@ -118,30 +111,29 @@ void Monitor::fill_sregs(kvm_sregs& s, const CpuBlock& b, uint64_t cr3, uint64_t
   s.gs.base = gs_base;
 
   s.tr = {};
-  s.tr.base = b.tss();
-  s.tr.limit = b.tss_limit();
+  s.tr.base = block + CpuBlock::kTssOffset;
+  s.tr.limit = CpuBlock::kTssLimit;
   s.tr.selector = desc::kTss;
   s.tr.type = 0xb;  // busy 64-bit TSS
   s.tr.present = 1;
   s.ldt = {};
-  s.ldt.selector = 0;
   s.ldt.type = 2;
   s.ldt.unusable = 1;
-  s.gdt.base = b.gdt();
+  s.gdt.base = block + CpuBlock::kGdtOffset;
   s.gdt.limit = desc::kGdtEntries * 8 - 1;
-  s.idt.base = idt_.start();
+  s.idt.base = idt;
   s.idt.limit = 4095;
 
   s.cr0 = kCr0;
   s.cr3 = cr3;
   s.cr4 = kCr4Pae | kCr4Osfxsr | kCr4Osxmmexcpt;
-  if (xsave_) s.cr4 |= kCr4Osxsave;
+  if (f.xsave) s.cr4 |= kCr4Osxsave;
   // Linux lets programs use rdfsbase and friends where the CPU has them.
-  if (fsgsbase_) s.cr4 |= kCr4Fsgsbase;
-  s.efer = kEferSce | kEferLme | kEferLma | (nx_ ? kEferNxe : 0);
+  if (f.fsgsbase) s.cr4 |= kCr4Fsgsbase;
+  s.efer = kEferSce | kEferLme | kEferLma | (f.nx ? kEferNxe : 0);
 }
 
-uint32_t Monitor::fill_msrs(kvm_msr_entry* out, uint32_t tsc_aux) const {
+uint32_t fill_msrs(kvm_msr_entry* out, uint32_t tsc_aux) {
   uint32_t n = 0;
   auto put = [&](uint32_t index, uint64_t data) {
     out[n] = {};
@@ -152,12 +144,30 @@ uint32_t Monitor::fill_msrs(kvm_msr_entry* out, uint32_t tsc_aux) const {
   // sysret loads CS from STAR[63:48]+16 and SS from +8: 0x33 and 0x2b.
   put(kvm::kMsrStar, (static_cast<uint64_t>(desc::kUser32Cs) << 48) |
                          (static_cast<uint64_t>(desc::kKernelCs) << 32));
-  put(kvm::kMsrLstar, syscall_landing());
-  put(kvm::kMsrCstar, syscall_landing());
+  put(kvm::kMsrLstar, Monitor::syscall_landing());
+  put(kvm::kMsrCstar, Monitor::syscall_landing());
   put(kvm::kMsrSyscallMask, kSyscallMask);
   put(kvm::kMsrKernelGsBase, 0);
   put(kvm::kMsrTscAux, tsc_aux);
   return n;
+}
+
+Status Monitor::init(MemoryManager& mm, const HostCpu& cpu) {
+  features_ = monitor_features(cpu);
+  auto idt = mm.allocate_monitor(4096, PROT_READ | PROT_WRITE);
+  if (!idt) return Error(idt.error());
+  idt_ = std::move(idt.value());
+  write_idt(idt_.as<uint64_t>());
+  return {};
+}
+
+Result<CpuBlock> Monitor::make_cpu_block(MemoryManager& mm, uint32_t cpu_node) const {
+  auto mem = mm.allocate_monitor(CpuBlock::kBytes, PROT_READ | PROT_WRITE);
+  if (!mem) return Error(mem.error());
+  CpuBlock b;
+  b.mem = std::move(mem.value());
+  write_cpu_tables(b.mem.start(), cpu_node);
+  return b;
 }
 
 }  // namespace dune

@@ -27,12 +27,32 @@ struct CpuBlock {
   uint64_t gdt() const { return mem.start() + kGdtOffset; }
   uint64_t tss() const { return mem.start() + kTssOffset; }
   uint64_t rsp0() const { return mem.start() + kRsp0Top; }
-  uint32_t tss_limit() const { return sizeof(desc::Tss64) + desc::kIoBitmapBytes - 1; }
-  // Where the host writes an iret frame to send the guest from ring 0 to ring 3.
-  desc::IretFrame* iret_frame() const {
-    return reinterpret_cast<desc::IretFrame*>(rsp0() - sizeof(desc::IretFrame));
+  static desc::IretFrame* iret_frame_at(uint64_t block_start) {
+    return reinterpret_cast<desc::IretFrame*>(block_start + kRsp0Top - sizeof(desc::IretFrame));
   }
+  static constexpr uint32_t kTssLimit = sizeof(desc::Tss64) + desc::kIoBitmapBytes - 1;
+  // Where the host writes an iret frame to send the guest from ring 0 to ring 3.
+  desc::IretFrame* iret_frame() const { return iret_frame_at(mem.start()); }
 };
+
+// The CPU features the system registers depend on.
+struct MonitorFeatures {
+  bool nx = false;
+  bool fsgsbase = false;
+  bool xsave = false;
+};
+MonitorFeatures monitor_features(const HostCpu& cpu);
+
+// Writers of the tables, into memory the caller provides (also used by the
+// minimal VM that measures the exit floor).
+void write_idt(uint64_t* idt_page);
+// GDT, TSS and I/O bitmap of a CpuBlock (kBytes of memory at block_start).
+void write_cpu_tables(uint64_t block_start, uint32_t cpu_node);
+// System registers for ring 3 with the tables of the CpuBlock at block_start.
+void fill_sregs(kvm_sregs& s, uint64_t block_start, uint64_t idt, uint64_t cr3, uint64_t fs_base,
+                uint64_t gs_base, const MonitorFeatures& f);
+// The MSRs: syscall entry, masks. Returns how many it wrote to out (<= 8).
+uint32_t fill_msrs(kvm_msr_entry* out, uint32_t tsc_aux);
 
 class Monitor {
  public:
@@ -42,9 +62,9 @@ class Monitor {
 
   // System registers for ring 3 on block b, with page tables at cr3.
   void fill_sregs(kvm_sregs& s, const CpuBlock& b, uint64_t cr3, uint64_t fs_base,
-                  uint64_t gs_base) const;
-  // The MSRs: syscall entry, masks. Returns how many it wrote to out (<= 8).
-  uint32_t fill_msrs(kvm_msr_entry* out, uint32_t tsc_aux) const;
+                  uint64_t gs_base) const {
+    dune::fill_sregs(s, b.mem.start(), idt_.start(), cr3, fs_base, gs_base, features_);
+  }
 
   // Addresses of the stubs in stubs.S.
   static uint64_t syscall_landing();
@@ -60,9 +80,7 @@ class Monitor {
 
  private:
   Mapping idt_;
-  bool nx_ = false;
-  bool fsgsbase_ = false;
-  bool xsave_ = false;
+  MonitorFeatures features_;
 };
 
 }  // namespace dune

@@ -8,6 +8,7 @@
 
 #include "base/host_arena.h"
 #include "base/log.h"
+#include "kvm/fpu_state.h"
 #include "kvm/host_cpu.h"
 #include "runtime/entry_context.h"
 #include "runtime/guest_thread.h"
@@ -34,12 +35,6 @@ Runtime* live_runtime() {
   return nullptr;
 }
 
-void xsave_into(void* buf) {
-  // The standard (uncompacted) layout KVM_SET_XSAVE expects, for every feature
-  // XCR0 enables.
-  asm volatile("xsave64 (%0)" : : "r"(buf), "a"(~0u), "d"(~0u) : "memory");
-}
-
 }  // namespace
 
 extern "C" {
@@ -64,15 +59,10 @@ __attribute__((visibility("hidden"))) int dune_enter_impl(const EntryContext* ct
     log::error("dune_enter: call dune_init() first (it has not succeeded in this process)");
     return -EINVAL;
   }
-  const HostCpu& cpu = host_cpu();
   size_t size = rt->xsave_size;
   void* buf = host_arena()->allocate(size, 64);
   std::memset(buf, 0, size);
-  if (cpu.has_xsave) {
-    xsave_into(buf);
-  } else {
-    asm volatile("fxsave64 (%0)" : : "r"(buf) : "memory");
-  }
+  fpu::save_current(buf, host_cpu().has_xsave);
   auto t = GuestThread::create(*rt, *ctx, buf);
   host_arena()->deallocate(buf, size, 64);
   if (!t) return t.error();

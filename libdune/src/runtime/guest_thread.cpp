@@ -76,6 +76,7 @@ Result<GuestThread*> GuestThread::create(Runtime& rt, const EntryContext& ctx, c
   auto vcpu = Vcpu::create(rt.vm.fd(), id, rt.kvm.vcpu_mmap_size());
   if (!vcpu) return fail(Error(vcpu.error()), "creating a vCPU");
   t->vcpu_ = std::move(vcpu.value());
+  t->vcpu_.use_fpu_ioctls(rt.fpu_ioctls);
   // The guest sees the host's CPU as it is; the CPUID table also decides which
   // CR4 bits and XSAVE features KVM accepts below.
   Status s = t->vcpu_.set_cpuid(cpu.cpuid);
@@ -97,7 +98,7 @@ Result<GuestThread*> GuestThread::create(Runtime& rt, const EntryContext& ctx, c
   if (!s) return fail(s, "KVM_SET_SREGS");
 
   kvm_msr_entry msrs[8];
-  uint32_t n = rt.monitor.fill_msrs(msrs, node);
+  uint32_t n = fill_msrs(msrs, node);
   s = t->vcpu_.set_msrs(msrs, n);
   if (!s) return fail(s, "KVM_SET_MSRS");
   if (cpu.has_xsave) {

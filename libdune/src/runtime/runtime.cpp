@@ -59,6 +59,7 @@ Result<Runtime*> Runtime::create() {
 
   long xsave2 = rt->vm.check(KVM_CAP_XSAVE2);
   rt->xsave_size = xsave2 > 4096 ? static_cast<size_t>(xsave2) : 4096;
+  rt->fpu_ioctls = rt->kvm.check(KVM_CAP_XSAVE) <= 0;
 
   long nslots = rt->vm.check(KVM_CAP_NR_MEMSLOTS);
   if (nslots <= static_cast<long>(kReservedSlots) + 8) {

@@ -37,6 +37,7 @@ class Runtime {
   Monitor monitor;
   Counters counters;
   size_t xsave_size = 4096;  // bytes KVM_GET_XSAVE(2) fills
+  bool fpu_ioctls = false;   // KVM has no XSAVE: move FPU state with KVM_GET/SET_FPU
   std::atomic<int> next_vcpu_id{0};
   // Set once the first syscall has shown where `syscall` lands (see flavour.h).
   std::atomic<bool> landing_checked{false};
