@@ -8,6 +8,7 @@
 #include <new>
 
 #include "base/log.h"
+#include "base/own_mappings.h"
 
 #include "base/raw_syscall.h"
 #include "base/spin_lock.h"
@@ -46,6 +47,7 @@ class ArenaResource final : public std::pmr::memory_resource {
   static void* map(size_t len) {
     long r = sys::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (sys::is_error(r)) return nullptr;
+    own_mappings::add(static_cast<uint64_t>(r), static_cast<uint64_t>(r) + len);
     return reinterpret_cast<void*>(r);
   }
 
@@ -80,6 +82,7 @@ class ArenaResource final : public std::pmr::memory_resource {
   void do_deallocate(void* p, size_t bytes, size_t alignment) override {
     if (bytes == 0) bytes = 1;
     if (bytes > kMaxClass || alignment > kMinClass) {
+      own_mappings::forget(reinterpret_cast<uint64_t>(p));
       sys::munmap(p, (bytes + kPage - 1) & ~(kPage - 1));
       return;
     }

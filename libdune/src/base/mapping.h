@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "base/own_mappings.h"
 #include "base/raw_syscall.h"
 #include "base/result.h"
 
@@ -15,7 +16,10 @@ namespace dune {
 class Mapping {
  public:
   Mapping() = default;
-  Mapping(void* addr, size_t len) : addr_(addr), len_(len) {}
+  // Takes ownership of [addr, addr + len), which the library mapped.
+  Mapping(void* addr, size_t len) : addr_(addr), len_(len) {
+    own_mappings::add(start(), start() + len);
+  }
   Mapping(Mapping&& o) noexcept
       : addr_(std::exchange(o.addr_, nullptr)), len_(std::exchange(o.len_, 0)) {}
   Mapping& operator=(Mapping&& o) noexcept {
@@ -45,10 +49,15 @@ class Mapping {
   }
 
   void reset() {
-    if (addr_) sys::munmap(addr_, len_);
+    if (addr_) {
+      own_mappings::forget(start());
+      sys::munmap(addr_, len_);
+    }
     addr_ = nullptr;
     len_ = 0;
   }
+  // Gives up ownership; the caller unmaps (the range stays recorded as the
+  // library's until then: it is only released to be unmapped).
   void* release() {
     len_ = 0;
     return std::exchange(addr_, nullptr);

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include "base/log.h"
+#include "base/own_mappings.h"
 #include "base/raw_syscall.h"
 #include "mm/pte.h"
 
@@ -180,7 +181,10 @@ Status MemoryManager::resync(Range r) {
     if (s < end) target.assign(s, end, attrs_from_proc_maps(e));
     return e.start < r.end;
   });
-  pool_.for_each_chunk([&](uint64_t s, uint64_t e) { target.erase(s, e); });
+  // The library's own host-side memory is not the program's.
+  own_mappings::for_each(
+      [](uint64_t s, uint64_t e, void* t) { static_cast<IntervalMap<RegionAttrs>*>(t)->erase(s, e); },
+      &target);
   // ...except the library's own regions, and what /proc/self/maps cannot show
   // (MAP_GROWSDOWN, madvise flags) where the mapping did not change.
   space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {

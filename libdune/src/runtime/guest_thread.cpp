@@ -7,6 +7,7 @@
 
 #include "base/host_arena.h"
 #include "base/log.h"
+#include "base/own_mappings.h"
 #include "kvm/host_cpu.h"
 #include "monitor/ports.h"
 #include "runtime/runtime.h"
@@ -360,6 +361,7 @@ void GuestThread::exit_thread(int status) {
   t_current = nullptr;
   size_t len = host_stack_.size();
   void* stack = host_stack_.release();
+  own_mappings::forget(reinterpret_cast<uint64_t>(stack));
   release();
   this->~GuestThread();
   host_arena()->deallocate(this, sizeof(GuestThread), alignof(GuestThread));

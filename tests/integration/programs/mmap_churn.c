@@ -17,6 +17,19 @@ static void check(int ok, const char *what, int i) {
   if (!ok && failures++ < 10) printf("mmap_churn: FAIL at %d: %s\n", i, what);
 }
 
+/* Slots must be back where they were after every pair: say which pair first
+ * left one behind (i % 100 == 1: mremap, 2: MAP_FIXED, i % 50 == 0: reservation). */
+static void check_slots(const struct dune_stats *before, int i) {
+  static int reported;
+  struct dune_stats now;
+  dune_get_stats(&now);
+  if (!reported && (now.memslots != before->memslots || now.slot_bytes != before->slot_bytes)) {
+    reported = 1;
+    printf("mmap_churn: after pair %d: %llu slots covering %llu bytes\n", i,
+           (unsigned long long)now.memslots, (unsigned long long)now.slot_bytes);
+  }
+}
+
 int main(void) {
   int r = dune_init_and_enter();
   if (r) dune_test_skip_or_fail("mmap_churn", r);
@@ -37,6 +50,7 @@ int main(void) {
       check(p[0] + p[len - 1] == 3, "data after mprotect", i);
       check(munmap(p, len * 4) == 0, "munmap reservation", i);
       total += len * 4;
+      check_slots(&before, i);
       continue;
     }
     p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -60,6 +74,7 @@ int main(void) {
     }
     check(munmap(p, len) == 0, "munmap", i);
     total += len;
+    check_slots(&before, i);
   }
   dune_get_stats(&after);
   printf("mmap_churn: %d pairs, %llu MiB mapped in all\n", PAIRS, (unsigned long long)(total >> 20));
