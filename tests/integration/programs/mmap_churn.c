@@ -5,12 +5,18 @@
 #include <dune/dune.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "test_support.h"
 
-#define PAIRS 10000
+/* DUNE_CHURN_PAIRS lowers it where exits are slow (the emulated VT-x bed). */
+static int pairs(void) {
+  const char *v = getenv("DUNE_CHURN_PAIRS");
+  int n = v ? atoi(v) : 0;
+  return n > 0 ? n : 10000;
+}
 
 static int failures;
 static void check(int ok, const char *what, int i) {
@@ -37,7 +43,8 @@ int main(void) {
   struct dune_stats before, after;
   dune_get_stats(&before);
   uint64_t total = 0;
-  for (int i = 0; i < PAIRS; ++i) {
+  const int n = pairs();
+  for (int i = 0; i < n; ++i) {
     size_t len = (size_t)4096 * (1 + (i * 7) % 52); /* 4 KiB .. 212 KiB */
     char *p;
     if (i % 50 == 0) {
@@ -77,11 +84,11 @@ int main(void) {
     check_slots(&before, i);
   }
   dune_get_stats(&after);
-  printf("mmap_churn: %d pairs, %llu MiB mapped in all\n", PAIRS, (unsigned long long)(total >> 20));
+  printf("mmap_churn: %d pairs, %llu MiB mapped in all\n", n, (unsigned long long)(total >> 20));
   printf("mmap_churn: slots %llu -> %llu, covered bytes %llu -> %llu\n",
          (unsigned long long)before.memslots, (unsigned long long)after.memslots,
          (unsigned long long)before.slot_bytes, (unsigned long long)after.slot_bytes);
-  check(total >= (1ull << 30), "less than 1 GiB mapped", -1);
+  if (n >= 10000) check(total >= (1ull << 30), "less than 1 GiB mapped", -1);
   check(after.memslots == before.memslots, "slot count changed", -1);
   check(after.slot_bytes == before.slot_bytes, "covered bytes changed", -1);
   printf(failures ? "mmap_churn: FAIL\n" : "mmap_churn: ok\n");
