@@ -389,7 +389,7 @@ void GuestThread::on_mmio() {
                                  reinterpret_cast<long>(&remote), 1, 0);
     if (r == static_cast<long>(len)) return;
   }
-  handle_host_fault(*this, hva ? *hva : gpa, run->mmio.is_write, v);
+  handle_host_fault(*this, hva ? *hva : gpa, run->mmio.is_write, host_fault_signal(v, run->mmio.is_write));
 }
 
 void GuestThread::on_memory_fault() {
@@ -402,7 +402,8 @@ void GuestThread::on_memory_fault() {
   // Upstream KVM leaves RIP at the instruction: retrying is exact.
   if (v.retry && !retry_would_loop(r.rip, mf->gpa)) return;
   auto hva = rt_->mm->hva_of_gpa(mf->gpa);
-  handle_host_fault(*this, hva ? *hva : mf->gpa, (mf->flags & 1) != 0, v);
+  bool is_write = (mf->flags & 1) != 0;
+  handle_host_fault(*this, hva ? *hva : mf->gpa, is_write, host_fault_signal(v, is_write));
 }
 
 void GuestThread::on_run_error(long rc) {
@@ -414,6 +415,9 @@ void GuestThread::on_run_error(long rc) {
       return;
     }
     // No address given: re-read the address space and retry, once or twice.
+    // If the guest page was stale the retry now faults precisely in the guest;
+    // if the same access fails again, the page is mapped and allowed but has
+    // nothing behind it (past the end of a file, a poisoned page): SIGBUS.
     stop_ = Stop::kMemory;
     stopped_in_ring0_ = false;
     rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
@@ -422,7 +426,7 @@ void GuestThread::on_run_error(long rc) {
       (void)rt_->mm->resync_all();
       return;
     }
-    handle_host_fault(*this, 0, false, FaultVerdict{});
+    handle_host_fault(*this, 0, false, SIGBUS);
     return;
   }
   log::error("fatal: KVM_RUN failed: {}", log::errno_name(static_cast<int>(rc)));

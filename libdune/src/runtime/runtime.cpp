@@ -44,7 +44,8 @@ void set_configured_budget(uint64_t bytes) { g_budget.store(bytes, std::memory_o
 Result<Runtime*> Runtime::create() {
   log::configure_from_env();
   const HostCpu& cpu = host_cpu();
-  auto kvm = KvmDevice::open();
+  const char* device = std::getenv("DUNE_KVM_DEVICE");
+  auto kvm = KvmDevice::open(device && *device ? device : "/dev/kvm");
   if (!kvm) return Error(kvm.error());
   auto vm = Vm::create(kvm->fd());
   if (!vm) return Error(vm.error());

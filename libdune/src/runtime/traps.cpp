@@ -122,13 +122,14 @@ void handle_trap_return(GuestThread& t) {
   t.resume(frame.tf);
 }
 
-void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, const FaultVerdict& v) {
+int host_fault_signal(const FaultVerdict& v, bool is_write) {
+  bool allowed = v.mapped && (v.prot & (is_write ? PROT_WRITE : PROT_READ));
+  return allowed ? SIGBUS : SIGSEGV;
+}
+
+void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, int signo) {
   dune_tf tf;
   t.capture(&tf);
-  // Mapped with the right protection but refused all the same (past the end of
-  // a file, a poisoned page): Linux sends SIGBUS there, else SIGSEGV.
-  bool allowed = v.mapped && (v.prot & (is_write ? PROT_WRITE : PROT_READ));
-  int signo = allowed ? SIGBUS : SIGSEGV;
   if (trace::wanted(DUNE_EV_HOSTFAULT)) {
     dune_event ev{};
     ev.kind = DUNE_EV_HOSTFAULT;

@@ -13,7 +13,11 @@ class GuestThread;
 void handle_exception(GuestThread& t);
 // A Dune handler returned to dune_trap_return.
 void handle_trap_return(GuestThread& t);
-// The host refused an access the guest page tables allow.
-void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, const FaultVerdict& v);
+// The signal Linux sends for an access the host refused: SIGBUS where the page
+// is mapped with the right protection (past the end of a file, poisoned),
+// else SIGSEGV.
+int host_fault_signal(const FaultVerdict& v, bool is_write);
+// The host refused an access the guest page tables allow: the process dies of signo.
+[[noreturn]] void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, int signo);
 
 }  // namespace dune

@@ -12,9 +12,25 @@
 
 #include "test_support.h"
 
-enum what { WRITE_RO, READ_UNMAPPED, DIVIDE, UD2, INT3, ALIGN, EXIT42, NWHAT };
+enum what { WRITE_RO, READ_UNMAPPED, DIVIDE, UD2, INT3, ALIGN, PAST_EOF, EXIT42, NWHAT };
 static const char *names[] = {"write to read-only page", "read of unmapped page", "divide by zero",
-                              "invalid opcode", "int3", "alignment check", "exit(42)"};
+                              "invalid opcode", "int3", "alignment check", "read past end of file",
+                              "exit(42)"};
+
+/* A shared file mapping whose file is then truncated: the guest page stays
+ * valid, the host has nothing behind it (Linux: SIGBUS). */
+static char *truncated_file_page(void) {
+  char path[] = "/tmp/dune-fault-exit-XXXXXX";
+  int fd = mkstemp(path);
+  unlink(path);
+  if (fd < 0 || ftruncate(fd, 8192) != 0) exit(3);
+  char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) exit(3);
+  p[0] = 1;
+  if (ftruncate(fd, 0) != 0) exit(3);
+  close(fd);
+  return p;
+}
 
 static void crash(enum what w) {
   char *p = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -31,6 +47,7 @@ static void crash(enum what w) {
                        : : "r"(buf + 1) : "eax", "memory");
       break;
     }
+    case PAST_EOF: (void)*(volatile char *)(truncated_file_page() + 4096); break;
     case EXIT42: exit(42);
     default: break;
   }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# check_install.sh BUILD_DIR: installs into a scratch prefix and checks what a
+# user of the library finds there: the files, find_package(dune), pkg-config.
+set -euo pipefail
+build=$1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+for f in lib/libdune.so lib/libdune.a include/dune/dune.h include/dune/trace.h \
+         lib/cmake/dune/duneConfig.cmake lib/cmake/dune/duneTargets.cmake lib/pkgconfig/dune.pc; do
+  [[ -e $prefix/$f ]] || { echo "check_install: missing $f"; exit 1; }
+done
+echo "check_install: files ok"
+
+# find_package(dune) gives dune::dune (shared) and dune::dune_static.
+cmake -S "$here/consumer" -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/consumer" >/dev/null
+LD_LIBRARY_PATH=$prefix/lib "$prefix/consumer/consumer_shared"
+"$prefix/consumer/consumer_static"
+echo "check_install: find_package ok"
+
+# pkg-config.
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+gcc -o "$prefix/pc" "$here/consumer/consumer.c" $(pkg-config --cflags --libs dune)
+LD_LIBRARY_PATH=$prefix/lib "$prefix/pc"
+echo "check_install: pkg-config ok"
