@@ -334,7 +334,10 @@ for i in "${!modules[@]}"; do
 		say "warning: ${modules[$i]} has $vermagic, the bed boots $kver (build it against linux-headers-$kver)"
 done
 for i in "${!progs[@]}"; do
-	cp -- "${progs[$i]}" "$root/hwbed/bin/${prog_names[$i]}"
+	# Without debug information: statically linked C++ test programs carry ~14 MB of it each,
+	# and an initramfs of many of them no longer unpacks in the guest's memory.
+	strip --strip-debug -o "$root/hwbed/bin/${prog_names[$i]}" -- "${progs[$i]}" 2>/dev/null ||
+		cp -- "${progs[$i]}" "$root/hwbed/bin/${prog_names[$i]}"
 	chmod 0755 "$root/hwbed/bin/${prog_names[$i]}"
 done
 

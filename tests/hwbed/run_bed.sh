@@ -7,7 +7,7 @@ cpu=$1
 shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DUNE_HWBED_CPU=$cpu "$root/scripts/hwbed/run.sh" --timeout 600 \
-  --env DUNE_REQUIRE_KVM=1 --env DUNE_CHURN_PAIRS=1000 "$@"
+  --env DUNE_REQUIRE_KVM=1 --env DUNE_TEST_QUICK=1 --env DUNE_TEST_TIME_SCALE=1000 "$@"
 status=$?
 if ((status == 3)) && [[ ${DUNE_REQUIRE_KVM:-} != 1 ]]; then
   echo "run_bed: SKIP: the hardware test bed's packages are missing (scripts/install-deps.sh --hwbed)"

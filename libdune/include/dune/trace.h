@@ -78,6 +78,12 @@ struct dune_event {
       int32_t started; /* 1: thread entered Dune mode; 0: exited */
       int32_t status;
     } thread;
+    struct {
+      int32_t signo;
+      int32_t code;    /* si_code */
+      uint64_t addr;   /* si_addr for faults */
+      uint64_t handler;
+    } signal;
   } u;
 };
 

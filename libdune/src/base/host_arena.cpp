@@ -97,7 +97,10 @@ class ArenaResource final : public std::pmr::memory_resource {
     return this == &o;
   }
 
+ public:
   SpinLock lock_;
+
+ private:
   FreeBlock* free_[kClasses] = {};
   char* chunk_next_ = nullptr;
   size_t chunk_left_ = 0;
@@ -105,11 +108,15 @@ class ArenaResource final : public std::pmr::memory_resource {
 
 }  // namespace
 
-std::pmr::memory_resource* host_arena() {
+ArenaResource* arena() {
   // Constructed on first use and never destroyed: threads may still run at exit.
   alignas(ArenaResource) static unsigned char storage[sizeof(ArenaResource)];
   static ArenaResource* arena = new (storage) ArenaResource();
   return arena;
 }
+
+std::pmr::memory_resource* host_arena() { return arena(); }
+void host_arena_lock() { arena()->lock_.lock(); }
+void host_arena_unlock() { arena()->lock_.unlock(); }
 
 }  // namespace dune

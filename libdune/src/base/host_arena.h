@@ -13,5 +13,8 @@ namespace dune {
 // Size classes from 16 to 2048 bytes carved from mmap'd chunks; larger blocks
 // are mmap'd on their own. Thread-safe.
 std::pmr::memory_resource* host_arena();
+// Held across fork, so that the child's copy is consistent.
+void host_arena_lock();
+void host_arena_unlock();
 
 }  // namespace dune

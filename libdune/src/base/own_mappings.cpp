@@ -33,6 +33,9 @@ void forget(uint64_t start) {
   }
 }
 
+void lock() { g_lock.lock(); }
+void unlock() { g_lock.unlock(); }
+
 void for_each(void (*fn)(uint64_t, uint64_t, void*), void* ctx) {
   std::lock_guard<SpinLock> g(g_lock);
   for (int i = 0; i < g_count; ++i) fn(g_entries[i].start, g_entries[i].end, ctx);

@@ -15,5 +15,8 @@ void add(uint64_t start, uint64_t end);
 void forget(uint64_t start);
 // Calls fn(start, end) for every recorded mapping. fn must not add or forget.
 void for_each(void (*fn)(uint64_t start, uint64_t end, void* ctx), void* ctx);
+// Held across fork.
+void lock();
+void unlock();
 
 }  // namespace dune::own_mappings

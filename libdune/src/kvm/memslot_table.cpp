@@ -114,6 +114,13 @@ Status MemslotTable::uncover(Range r) {
   return {};
 }
 
+Status MemslotTable::reregister(SlotBackend* backend) {
+  backend_ = backend;
+  for (const auto& [start, slot] : slots_)
+    DUNE_TRY(backend_->set_slot(slot.id, slot.gpa, slot.end - start, start));
+  return {};
+}
+
 Status MemslotTable::set_budget(uint64_t bytes) {
   if (bytes < covered_) return Error(-EBUSY);
   budget_ = bytes;

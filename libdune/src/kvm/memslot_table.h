@@ -69,6 +69,8 @@ class MemslotTable {
 
   // Deletes every slot (teardown).
   void clear();
+  // Registers every slot again, on a new backend (a forked child's new VM).
+  Status reregister(SlotBackend* backend);
 
  private:
   Status add_slot(uint64_t start, uint64_t end, uint64_t gpa);

@@ -328,6 +328,19 @@ FaultVerdict MemoryManager::on_page_fault(uint64_t addr, uint64_t err) {
   return v;
 }
 
+bool MemoryManager::guest_can_write(uint64_t lo, uint64_t hi) {
+  for (uint64_t page = page_floor(lo); page < hi; page += kPage) {
+    auto a = [&] {
+      auto lk = lock();
+      return attrs_at(page);
+    }();
+    if (a && (a->prot & PROT_WRITE) && !a->guard && a->kind != RegionKind::kMonitor) continue;
+    // FEC_W | FEC_U: a user write, as the guest's own access would be.
+    if (!on_page_fault(page, 2 | 4).retry) return false;
+  }
+  return true;
+}
+
 FaultVerdict MemoryManager::on_host_fault(uint64_t gpa) {
   auto hva = hva_of_gpa(gpa);
   FaultVerdict v;
@@ -366,6 +379,16 @@ void MemoryManager::release_monitor(Mapping m) {
   auto lk = lock();
   remove(Range{m.start(), m.end()});
   m.reset();
+}
+
+Status MemoryManager::rebuild_after_fork(SlotBackend* backend) {
+  DUNE_TRY(slots_.reregister(backend));
+  IntervalMap<bool> gone(mr_);
+  space_.regions().for_each([&](Range r, RegionAttrs& a) {
+    if (a.dontfork) gone.assign(r.start, r.end, true);
+  });
+  gone.for_each([&](Range r, bool&) { remove(r); });
+  return {};
 }
 
 Status MemoryManager::set_budget(uint64_t bytes) {

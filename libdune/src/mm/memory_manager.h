@@ -48,6 +48,9 @@ class MemoryManager {
   Status init();
 
   std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(mutex_); }
+  // For fork_lock: held across a fork without a guard object.
+  void lock_for_fork() { mutex_.lock(); }
+  void unlock_for_fork() { mutex_.unlock(); }
 
   // --- With lock() held. Ranges are page aligned. ---
   // [r] is now mapped with attrs on the host: mirror it, back it, map it.
@@ -84,6 +87,9 @@ class MemoryManager {
   // Guest page fault at addr with error code err: fixes what the library can
   // (late mappings, main-stack growth) or says what the host has there.
   FaultVerdict on_page_fault(uint64_t addr, uint64_t err);
+  // True if the guest can write [lo, hi), growing the main stack if it must
+  // (where a signal or trap frame goes, as the kernel would fault it in).
+  bool guest_can_write(uint64_t lo, uint64_t hi);
   // The host refused a guest access at guest-physical gpa behind a present guest page.
   FaultVerdict on_host_fault(uint64_t gpa);
   // The guest's leaf page-table entry for va (0 if none), for diagnostics.
@@ -102,6 +108,9 @@ class MemoryManager {
   size_t table_pages() const { return pool_.pages_in_use(); }
   uint64_t budget() const { return slots_.budget(); }
   Status set_budget(uint64_t bytes);
+  // In a forked child, with lock() held: the slots again, on the child's new
+  // VM, without what MADV_DONTFORK kept from it.
+  Status rebuild_after_fork(SlotBackend* backend);
   const AddressSpace& space() const { return space_; }
 
  private:

@@ -8,7 +8,9 @@
 
 extern "C" {
 void dune_syscall_landing();
+extern char dune_syscall_landing_end[];
 void dune_exception_stubs();
+extern char dune_exception_stubs_end[];
 void dune_iret();
 void dune_trap_return();
 }
@@ -58,6 +60,18 @@ int Monitor::vector_of_port(uint32_t port) {
   if (port >= DUNE_PORT_EXCEPTION && port < DUNE_PORT_EXCEPTION + DUNE_EXCEPTION_STUBS)
     return static_cast<int>(port - DUNE_PORT_EXCEPTION);
   return -1;
+}
+
+Monitor::Place Monitor::place_of(uint64_t rip) {
+  auto in = [rip](const void* lo, const void* hi) {
+    return rip >= reinterpret_cast<uint64_t>(lo) && rip < reinterpret_cast<uint64_t>(hi);
+  };
+  if (in(reinterpret_cast<const void*>(&dune_syscall_landing), dune_syscall_landing_end))
+    return Place::kSyscallLanding;
+  if (in(reinterpret_cast<const void*>(&dune_exception_stubs), dune_exception_stubs_end))
+    return Place::kExceptionStub;
+  if (rip == iret_stub()) return Place::kIretStub;
+  return Place::kUser;
 }
 
 MonitorFeatures monitor_features(const HostCpu& cpu) {

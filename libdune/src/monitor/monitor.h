@@ -73,6 +73,9 @@ class Monitor {
   static uint64_t trap_return();
   // The vector of an exception stub port, or -1.
   static int vector_of_port(uint32_t port);
+  // Where a guest RIP is: in which stub, if any.
+  enum class Place { kUser, kSyscallLanding, kExceptionStub, kIretStub };
+  static Place place_of(uint64_t rip);
 
   // Flags a sysret/iret to ring 3 keeps (as Linux's FIX_EFLAGS), and the ones it sets.
   static constexpr uint64_t kUserFlagsMask = 0x3c7fd7;

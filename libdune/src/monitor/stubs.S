@@ -16,6 +16,9 @@
 dune_syscall_landing:
         outb %al, $DUNE_PORT_SYSCALL
         sysretq
+        .globl dune_syscall_landing_end
+        .hidden dune_syscall_landing_end
+dune_syscall_landing_end:
         .size dune_syscall_landing, . - dune_syscall_landing
 
 /* One stub per exception vector, DUNE_STUB_STRIDE bytes apart, entered at CPL 0
@@ -66,6 +69,9 @@ dune_exception_stubs:
         EXCEPTION_STUB 29, 1
         EXCEPTION_STUB 30, 1
         EXCEPTION_STUB 31, 0
+        .globl dune_exception_stubs_end
+        .hidden dune_exception_stubs_end
+dune_exception_stubs_end:
 
 /* CPL 0 with RSP at an iret frame the host wrote: the way back to any ring-3
  * state when the guest is in ring 0. */

@@ -3,6 +3,10 @@
 #include <dune/trace.h>
 
 #include <cstring>
+#include <asm/prctl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+
 #include <mutex>
 #include <new>
 
@@ -22,7 +26,6 @@ using namespace dune;
 namespace {
 
 std::mutex g_init_lock;
-int g_init_pid = 0;
 
 // The runtime, if dune_init succeeded in this process (not in a parent we
 // were forked from: a VM belongs to the process that created it).
@@ -31,7 +34,7 @@ Runtime* live_runtime() {
   // A thread in Dune mode runs in this process's VM: no need to ask (and a
   // getpid from the guest would be a VM exit).
   if (rt && current_guest_thread()) return rt;
-  if (rt && g_init_pid == static_cast<int>(sys::getpid())) return rt;
+  if (rt && rt->pid == static_cast<int>(sys::getpid())) return rt;
   return nullptr;
 }
 
@@ -47,7 +50,6 @@ DUNE_API int dune_init(void) {
   }
   auto rt = Runtime::create();
   if (!rt) return rt.error();
-  g_init_pid = static_cast<int>(sys::getpid());
   return 0;
 }
 
@@ -63,7 +65,25 @@ __attribute__((visibility("hidden"))) int dune_enter_impl(const EntryContext* ct
   void* buf = host_arena()->allocate(size, 64);
   std::memset(buf, 0, size);
   fpu::save_current(buf, host_cpu().has_xsave);
-  auto t = GuestThread::create(*rt, *ctx, buf);
+  GuestStart start{};
+  start.regs.rbx = ctx->rbx;
+  start.regs.rbp = ctx->rbp;
+  start.regs.r12 = ctx->r12;
+  start.regs.r13 = ctx->r13;
+  start.regs.r14 = ctx->r14;
+  start.regs.r15 = ctx->r15;
+  start.regs.rsp = ctx->rsp;
+  start.regs.rip = ctx->rip;
+  start.regs.rflags = ctx->rflags;
+  start.regs.rax = 0;  // dune_enter() returns 0 in Dune mode
+  sys::syscall6(SYS_arch_prctl, ARCH_GET_FS, reinterpret_cast<long>(&start.fs_base));
+  sys::syscall6(SYS_arch_prctl, ARCH_GET_GS, reinterpret_cast<long>(&start.gs_base));
+  start.xsave = buf;
+  // The thread's sigaltstack becomes the guest's.
+  stack_t ss{};
+  if (sys::syscall6(SYS_sigaltstack, 0, reinterpret_cast<long>(&ss)) == 0 && !(ss.ss_flags & SS_DISABLE))
+    start.altstack = AltStack{reinterpret_cast<uint64_t>(ss.ss_sp), ss.ss_size, ss.ss_flags & kSsAutodisarm};
+  auto t = GuestThread::create(*rt, start);
   host_arena()->deallocate(buf, size, 64);
   if (!t) return t.error();
   t.value()->start();

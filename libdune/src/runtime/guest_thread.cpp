@@ -10,9 +10,12 @@
 #include "base/own_mappings.h"
 #include "kvm/host_cpu.h"
 #include "monitor/ports.h"
+#include "runtime/entry_context.h"
 #include "runtime/runtime.h"
+#include "runtime/thread_registry.h"
 #include "runtime/traps.h"
 #include "signals/fatal_signal.h"
+#include "signals/signal_delivery.h"
 #include "syscalls/dispatch.h"
 #include "trace/events.h"
 
@@ -20,12 +23,11 @@ namespace dune {
 
 namespace {
 
-thread_local GuestThread* t_current = nullptr;
+// Static TLS (no allocation on first use): the host signal handler reads it.
+__attribute__((tls_model("initial-exec"))) thread_local GuestThread* t_current = nullptr;
 
 constexpr size_t kHostStackBytes = 512 * 1024;
 constexpr size_t kGuardBytes = 4096;
-constexpr uint64_t kArchGetFs = 0x1003;
-constexpr uint64_t kArchGetGs = 0x1004;
 
 // The exit KVM reports for a refused access with KVM_CAP_MEMORY_FAULT_INFO (newer
 // than Debian 12's headers): it overlays the exit union.
@@ -59,9 +61,18 @@ uint32_t current_cpu_node() {
 
 }  // namespace
 
-GuestThread* current_guest_thread() { return t_current; }
+Result<Mapping> new_host_stack() {
+  auto stack = Mapping::anonymous(kHostStackBytes, MAP_NORESERVE | MAP_STACK);
+  if (!stack) return Error(stack.error());
+  sys::mprotect(stack->get(), kGuardBytes, PROT_NONE);
+  return std::move(stack.value());
+}
 
-Result<GuestThread*> GuestThread::create(Runtime& rt, const EntryContext& ctx, const void* xsave) {
+GuestThread* current_guest_thread() { return t_current; }
+void set_current_guest_thread(GuestThread* t) { t_current = t; }
+
+Result<GuestThread*> GuestThread::create(Runtime& rt, const GuestStart& start, Mapping* host_stack,
+                                         VcpuSlot* slot) {
   void* mem = host_arena()->allocate(sizeof(GuestThread), alignof(GuestThread));
   auto* t = new (mem) GuestThread(rt);
   auto fail = [&](Status s, const char* step) -> Result<GuestThread*> {
@@ -71,76 +82,74 @@ Result<GuestThread*> GuestThread::create(Runtime& rt, const EntryContext& ctx, c
     host_arena()->deallocate(mem, sizeof(GuestThread), alignof(GuestThread));
     return Error(s.error());
   };
-
-  const HostCpu& cpu = host_cpu();
-  int id = rt.next_vcpu_id.fetch_add(1, std::memory_order_relaxed);
-  auto vcpu = Vcpu::create(rt.vm.fd(), id, rt.kvm.vcpu_mmap_size());
-  if (!vcpu) return fail(Error(vcpu.error()), "creating a vCPU");
-  t->vcpu_ = std::move(vcpu.value());
-  t->vcpu_.use_fpu_ioctls(rt.fpu_ioctls);
-  // The guest sees the host's CPU as it is; the CPUID table also decides which
-  // CR4 bits and XSAVE features KVM accepts below.
-  Status s = t->vcpu_.set_cpuid(cpu.cpuid);
-  if (!s) return fail(s, "KVM_SET_CPUID2");
-
-  uint32_t node = current_cpu_node();
-  auto block = rt.monitor.make_cpu_block(*rt.mm, node);
-  if (!block) return fail(Error(block.error()), "building the vCPU's GDT and TSS");
-  t->cpu_ = std::move(block.value());
-
-  kvm_sregs sregs{};
-  s = t->vcpu_.get_sregs(&sregs);
-  if (!s) return fail(s, "KVM_GET_SREGS");
-  uint64_t fs = 0, gs = 0;
-  sys::syscall6(SYS_arch_prctl, kArchGetFs, reinterpret_cast<long>(&fs));
-  sys::syscall6(SYS_arch_prctl, kArchGetGs, reinterpret_cast<long>(&gs));
-  rt.monitor.fill_sregs(sregs, t->cpu_, rt.mm->root_gpa(), fs, gs);
-  s = t->vcpu_.set_sregs(sregs);
-  if (!s) return fail(s, "KVM_SET_SREGS");
-
-  kvm_msr_entry msrs[8];
-  uint32_t n = fill_msrs(msrs, node);
-  s = t->vcpu_.set_msrs(msrs, n);
-  if (!s) return fail(s, "KVM_SET_MSRS");
-  if (cpu.has_xsave) {
-    s = t->vcpu_.set_xcr0(cpu.xcr0);
-    if (!s) return fail(s, "KVM_SET_XCRS");
+  if (slot) {
+    t->slot_ = slot;
+  } else {
+    auto taken = rt.pool.take(rt);
+    if (!taken) return fail(Error(taken.error()), "creating a vCPU");
+    t->slot_ = taken.value();
   }
-  // vDSO clock_gettime reads the TSC: the guest's must be the host's.
-  s = t->vcpu_.zero_tsc_offset();
-  if (!s) return fail(s, "setting the guest TSC");
-  s = t->vcpu_.set_xsave(xsave);
-  if (!s) return fail(s, "KVM_SET_XSAVE");
-
-  kvm_regs regs{};
-  regs.rbx = ctx.rbx;
-  regs.rbp = ctx.rbp;
-  regs.r12 = ctx.r12;
-  regs.r13 = ctx.r13;
-  regs.r14 = ctx.r14;
-  regs.r15 = ctx.r15;
-  regs.rsp = ctx.rsp;
-  regs.rip = ctx.rip;
-  regs.rax = 0;  // dune_enter() returns 0 in Dune mode
-  regs.rflags = (ctx.rflags & Monitor::kUserFlagsMask) | Monitor::kFlagsFixed;
-  s = t->vcpu_.set_regs(regs);
-  if (!s) return fail(s, "KVM_SET_REGS");
-
-  auto stack = Mapping::anonymous(kHostStackBytes, MAP_NORESERVE | MAP_STACK);
-  if (!stack) return fail(Error(stack.error()), "allocating the host stack");
-  sys::mprotect(stack->get(), kGuardBytes, PROT_NONE);
-  t->host_stack_ = std::move(stack.value());
+  Status s = t->load(start);
+  if (!s) return fail(s, "setting up the vCPU");
+  if (host_stack) {
+    t->host_stack_ = std::move(*host_stack);
+  } else {
+    auto stack = new_host_stack();
+    if (!stack) return fail(Error(stack.error()), "allocating the host stack");
+    t->host_stack_ = std::move(stack.value());
+  }
   t->tid_ = static_cast<int>(sys::gettid());
   return t;
 }
 
-void GuestThread::release() {
-  if (vcpu_.fd() >= 0) vcpu_ = Vcpu();
-  if (cpu_.mem.get()) rt_->mm->release_monitor(std::move(cpu_.mem));
+Status GuestThread::load(const GuestStart& start) {
+  Runtime& rt = *rt_;
+  const HostCpu& cpu = host_cpu();
+  Vcpu& v = slot_->vcpu;
+  kvm_sregs sregs{};
+  DUNE_TRY(v.get_sregs(&sregs));
+  rt.monitor.fill_sregs(sregs, slot_->cpu, rt.mm->root_gpa(), start.fs_base, start.gs_base);
+  DUNE_TRY(v.set_sregs(sregs));
+  kvm_msr_entry msrs[8];
+  DUNE_TRY(v.set_msrs(msrs, fill_msrs(msrs, current_cpu_node())));
+  if (cpu.has_xsave) DUNE_TRY(v.set_xcr0(cpu.xcr0));
+  // vDSO clock_gettime reads the TSC: the guest's must be the host's.
+  DUNE_TRY(v.zero_tsc_offset());
+  DUNE_TRY(v.set_xsave(start.xsave));
+  kvm_regs regs{};
+  const dune_tf& r = start.regs;
+  regs.rax = r.rax; regs.rbx = r.rbx; regs.rcx = r.rcx; regs.rdx = r.rdx;
+  regs.rsi = r.rsi; regs.rdi = r.rdi; regs.rbp = r.rbp; regs.rsp = r.rsp;
+  regs.r8 = r.r8; regs.r9 = r.r9; regs.r10 = r.r10; regs.r11 = r.r11;
+  regs.r12 = r.r12; regs.r13 = r.r13; regs.r14 = r.r14; regs.r15 = r.r15;
+  regs.rip = r.rip;
+  regs.rflags = (r.rflags & Monitor::kUserFlagsMask) | Monitor::kFlagsFixed;
+  kvm_run* run = v.run();
+  run->kvm_dirty_regs = 0;
+  run->immediate_exit = 0;
+  DUNE_TRY(v.set_regs(regs));
+  altstack_ = start.altstack;
+  return {};
+}
+
+Mapping GuestThread::release() {
+  if (slot_) rt_->pool.give_back(slot_);
+  slot_ = nullptr;
+  return std::move(host_stack_);
+}
+
+Status GuestThread::reset_after_fork(const GuestStart& start) {
+  pending_.clear();
+  tid_ = static_cast<int>(sys::gettid());
+  return load(start);
 }
 
 void GuestThread::start() {
-  t_current = this;
+  // TLS may be shared with the parent (CLONE_VM without CLONE_SETTLS): only
+  // guest-side API calls read it, as "in Dune mode or not"; the host side
+  // finds its thread by its stack.
+  if (!t_current) t_current = this;
+  register_host_stack(host_stack_.start(), host_stack_.end(), this);
   rt_->counters.vcpus.fetch_add(1, std::memory_order_relaxed);
   if (trace::wanted(DUNE_EV_THREAD)) {
     dune_event ev{};
@@ -154,9 +163,24 @@ void GuestThread::start() {
 void GuestThread::host_main(void* self) { static_cast<GuestThread*>(self)->run(); }
 
 void GuestThread::run() {
-  kvm_run* run = vcpu_.run();
   for (;;) {
-    long rc = vcpu_.enter();
+    kvm_run* run = vcpu().run();
+    // A host signal handler sets immediate_exit so that a signal caught after
+    // this check still stops the next KVM_RUN before the guest runs.
+    run->immediate_exit = 0;
+    if (!pending_.empty()) {
+      stop_ = Stop::kNone;
+      deliver_pending_signal(*this);
+      continue;
+    }
+    // Registers written through the run structure are applied by KVM_RUN. When
+    // it returns EINTR before applying them (a signal already pending; the
+    // order varies between kernels), it may overwrite them with the old ones:
+    // keep the intended ones to put back.
+    bool dirty = run->kvm_dirty_regs & KVM_SYNC_X86_REGS;
+    if (dirty) intended_regs_ = run->s.regs.regs;
+    long rc = vcpu().enter();
+    if (rc == -EINTR && dirty && (run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) run->s.regs.regs = intended_regs_;
     uint64_t t0 = trace::wanted(DUNE_EV_VMEXIT) ? trace::rdtsc() : 0;
     rt_->counters.vm_exits.fetch_add(1, std::memory_order_relaxed);
     stop_ = Stop::kNone;
@@ -198,7 +222,7 @@ void GuestThread::run() {
         default: ev.u.vmexit.exit_kind = rc == -EINTR ? DUNE_EXIT_INTERRUPTED : DUNE_EXIT_OTHER;
       }
       dune_tf tf;
-      capture(&tf);
+      user_state(&tf);
       ev.regs = &tf;
       trace::emit(ev);
     }
@@ -208,35 +232,32 @@ void GuestThread::run() {
 void GuestThread::on_io(uint32_t port) {
   if (port == DUNE_PORT_SYSCALL) {
     stop_ = Stop::kSyscall;
-    stopped_in_ring0_ = rt_->traits.syscall_lands_in_ring0;
     if (__builtin_expect(!rt_->landing_checked.load(std::memory_order_relaxed), 0))
       check_syscall_landing();
-    on_syscall();
+    rt_->counters.syscalls.fetch_add(1, std::memory_order_relaxed);
+    dispatch_syscall(*this);
     return;
   }
   int vector = Monitor::vector_of_port(port);
   if (vector >= 0) {
     stop_ = Stop::kException;
-    stopped_in_ring0_ = true;
     // The CPU's frame sits at the top of the ring-0 stack, below it the error
     // code where the vector has one.
     exception_.vector = vector;
-    exception_.frame = cpu_.iret_frame();
+    exception_.frame = slot_->cpu.iret_frame();
     exception_.error = desc::has_error_code(vector) ? reinterpret_cast<uint64_t*>(exception_.frame)[-1] : 0;
     handle_exception(*this);
     return;
   }
   if (port == DUNE_PORT_TRAP_RETURN) {
     stop_ = Stop::kTrapReturn;
-    stopped_in_ring0_ = false;
     handle_trap_return(*this);
     return;
   }
   if (port == DUNE_PORT_HYPERCALL) {
     stop_ = Stop::kHypercall;
-    stopped_in_ring0_ = false;
-    vcpu_.regs().rax = static_cast<uint64_t>(-ENOSYS);
-    vcpu_.mark_regs_dirty();
+    vcpu().regs().rax = static_cast<uint64_t>(-ENOSYS);
+    vcpu().mark_regs_dirty();
     return;
   }
   on_unexpected_exit("I/O to an unknown port");
@@ -246,66 +267,73 @@ void GuestThread::check_syscall_landing() {
   // The flavour said where `syscall` lands; confirm it once, from the code
   // segment the guest is stopped in, and adapt if the hypervisor disagrees.
   kvm_sregs s{};
-  if (!vcpu_.get_sregs(&s)) return;
+  if (!vcpu().get_sregs(&s)) return;
   bool ring0 = (s.cs.selector & 3) == 0;
   if (ring0 != rt_->traits.syscall_lands_in_ring0) {
     log::warn("hypervisor '{}': syscall landed at CPL {}, not as expected; adapting",
               dune_flavour_name(rt_->traits.flavour), ring0 ? 0 : 3);
     rt_->traits.syscall_lands_in_ring0 = ring0;
-    stopped_in_ring0_ = ring0;
   }
   rt_->landing_checked.store(true, std::memory_order_relaxed);
 }
 
-void GuestThread::on_syscall() {
-  rt_->counters.syscalls.fetch_add(1, std::memory_order_relaxed);
-  dispatch_syscall(*this);
+bool GuestThread::in_ring0() const {
+  switch (Monitor::place_of(const_cast<Vcpu&>(slot_->vcpu).regs().rip)) {
+    case Monitor::Place::kSyscallLanding: return rt_->traits.syscall_lands_in_ring0;
+    case Monitor::Place::kExceptionStub:
+    case Monitor::Place::kIretStub: return true;
+    default: return false;
+  }
 }
 
-void GuestThread::capture(dune_tf* tf) const {
-  const kvm_regs& r = const_cast<Vcpu&>(vcpu_).regs();
+void GuestThread::user_state(dune_tf* tf) const {
+  const kvm_regs& r = const_cast<Vcpu&>(slot_->vcpu).regs();
   tf->rax = r.rax; tf->rbx = r.rbx; tf->rcx = r.rcx; tf->rdx = r.rdx;
   tf->rsi = r.rsi; tf->rdi = r.rdi; tf->rbp = r.rbp;
   tf->r8 = r.r8; tf->r9 = r.r9; tf->r10 = r.r10; tf->r11 = r.r11;
   tf->r12 = r.r12; tf->r13 = r.r13; tf->r14 = r.r14; tf->r15 = r.r15;
   tf->cs = desc::kUserCs;
   tf->ss = desc::kUserDs;
-  tf->err = 0;
-  tf->vector = 0;
-  switch (stop_) {
-    case Stop::kException:
-      tf->rip = exception_.frame->rip;
-      tf->rsp = exception_.frame->rsp;
-      tf->rflags = exception_.frame->rflags;
-      tf->cs = static_cast<uint16_t>(exception_.frame->cs);
-      tf->ss = static_cast<uint16_t>(exception_.frame->ss);
-      tf->err = static_cast<uint32_t>(exception_.error);
-      tf->vector = static_cast<uint32_t>(exception_.vector);
-      break;
-    case Stop::kSyscall:
+  tf->err = static_cast<uint32_t>(exception_.error);
+  tf->vector = exception_.vector >= 0 ? static_cast<uint32_t>(exception_.vector) : 0;
+  const desc::IretFrame* f = nullptr;
+  // RIP says where the guest stands; every ring-0 place is a stub of ours.
+  switch (Monitor::place_of(r.rip)) {
+    case Monitor::Place::kSyscallLanding:
       // The state sysret returns to: after the syscall instruction.
       tf->rip = r.rcx;
       tf->rflags = r.r11;
       tf->rsp = r.rsp;
+      return;
+    case Monitor::Place::kExceptionStub:
+      f = slot_->cpu.iret_frame();
+      break;
+    case Monitor::Place::kIretStub:
+      f = reinterpret_cast<const desc::IretFrame*>(r.rsp);
       break;
     default:
       tf->rip = r.rip;
       tf->rsp = r.rsp;
       tf->rflags = r.rflags;
+      return;
   }
+  tf->rip = f->rip;
+  tf->rsp = f->rsp;
+  tf->rflags = f->rflags;
 }
 
 void GuestThread::resume(const dune_tf& tf) {
-  kvm_regs& r = vcpu_.regs();
+  bool ring0 = in_ring0();
+  kvm_regs& r = vcpu().regs();
   r.rax = tf.rax; r.rbx = tf.rbx; r.rcx = tf.rcx; r.rdx = tf.rdx;
   r.rsi = tf.rsi; r.rdi = tf.rdi; r.rbp = tf.rbp;
   r.r8 = tf.r8; r.r9 = tf.r9; r.r10 = tf.r10; r.r11 = tf.r11;
   r.r12 = tf.r12; r.r13 = tf.r13; r.r14 = tf.r14; r.r15 = tf.r15;
   uint64_t flags = (tf.rflags & Monitor::kUserFlagsMask) | Monitor::kFlagsFixed;
-  if (stopped_in_ring0_) {
+  if (ring0) {
     // From ring 0 only an iret reaches ring 3 (a host write of CS would not be
     // accepted by every flavour): write the frame, point the guest at iretq.
-    desc::IretFrame* f = cpu_.iret_frame();
+    desc::IretFrame* f = slot_->cpu.iret_frame();
     f->rip = tf.rip;
     f->cs = desc::kUserCs;
     f->rflags = flags;
@@ -319,11 +347,11 @@ void GuestThread::resume(const dune_tf& tf) {
     r.rsp = tf.rsp;
     r.rflags = flags;
   }
-  vcpu_.mark_regs_dirty();
+  vcpu().mark_regs_dirty();
 }
 
 void GuestThread::finish_syscall(long result) {
-  kvm_regs& r = vcpu_.regs();
+  kvm_regs& r = vcpu().regs();
   r.rax = static_cast<uint64_t>(result);
   if (!rt_->traits.return_by_sysret()) {
     // Landed in ring 3 (PVM): sysretq would fault there, so return by hand,
@@ -332,7 +360,7 @@ void GuestThread::finish_syscall(long result) {
     r.rflags = (r.r11 & Monitor::kUserFlagsMask) | Monitor::kFlagsFixed;
   }
   // Ring 0 (hardware): RIP stays at the stub, which goes on to sysretq.
-  vcpu_.mark_regs_dirty();
+  vcpu().mark_regs_dirty();
 }
 
 bool GuestThread::retry_would_loop(uint64_t rip, uint64_t addr) {
@@ -358,21 +386,25 @@ void GuestThread::exit_thread(int status) {
     trace::emit(ev);
   }
   rt_->counters.vcpus.fetch_sub(1, std::memory_order_relaxed);
-  t_current = nullptr;
-  size_t len = host_stack_.size();
-  void* stack = host_stack_.release();
-  own_mappings::forget(reinterpret_cast<uint64_t>(stack));
-  release();
+  unregister_host_stack(this);
+  if (t_current == this) t_current = nullptr;
+  // A vfork child's parent takes its vCPU and stack back once it resumes.
+  if (vfork_child) {
+    for (;;) sys::syscall6(SYS_exit, status);
+  }
+  Mapping stack = release();
+  size_t len = stack.size();
+  void* base = stack.release();
+  own_mappings::forget(reinterpret_cast<uint64_t>(base));
   this->~GuestThread();
   host_arena()->deallocate(this, sizeof(GuestThread), alignof(GuestThread));
-  dune_unmap_and_exit(stack, len, status);
+  dune_unmap_and_exit(base, len, status);
 }
 
 void GuestThread::on_mmio() {
   stop_ = Stop::kMemory;
-  stopped_in_ring0_ = false;
   rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
-  kvm_run* run = vcpu_.run();
+  kvm_run* run = vcpu().run();
   uint64_t gpa = run->mmio.phys_addr;
   uint32_t len = run->mmio.len <= 8 ? run->mmio.len : 8;
   FaultVerdict v = rt_->mm->on_host_fault(gpa);
@@ -389,28 +421,29 @@ void GuestThread::on_mmio() {
                                  reinterpret_cast<long>(&remote), 1, 0);
     if (r == static_cast<long>(len)) return;
   }
-  handle_host_fault(*this, hva ? *hva : gpa, run->mmio.is_write, host_fault_signal(v, run->mmio.is_write));
+  handle_host_fault(*this, hva ? *hva : gpa, run->mmio.is_write, host_fault_signal(v, run->mmio.is_write),
+                    false);
 }
 
 void GuestThread::on_memory_fault() {
   stop_ = Stop::kMemory;
-  stopped_in_ring0_ = false;
   rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
-  auto* mf = reinterpret_cast<MemoryFaultExit*>(&vcpu_.run()->mmio);
+  auto* mf = reinterpret_cast<MemoryFaultExit*>(&vcpu().run()->mmio);
   FaultVerdict v = rt_->mm->on_host_fault(mf->gpa);
-  const kvm_regs& r = vcpu_.regs();
+  const kvm_regs& r = vcpu().regs();
   // Upstream KVM leaves RIP at the instruction: retrying is exact.
   if (v.retry && !retry_would_loop(r.rip, mf->gpa)) return;
   auto hva = rt_->mm->hva_of_gpa(mf->gpa);
   bool is_write = (mf->flags & 1) != 0;
-  handle_host_fault(*this, hva ? *hva : mf->gpa, is_write, host_fault_signal(v, is_write));
+  handle_host_fault(*this, hva ? *hva : mf->gpa, is_write, host_fault_signal(v, is_write), true);
 }
 
 void GuestThread::on_run_error(long rc) {
+  // EINTR: a host signal (caught for the guest, queued: the loop delivers it).
   if (rc == -EINTR || rc == -EAGAIN) return;
   if (rc == -EFAULT) {
     // KVM could not reach host memory behind a guest page.
-    if (vcpu_.run()->exit_reason == kvm::kExitMemoryFault) {
+    if (vcpu().run()->exit_reason == kvm::kExitMemoryFault) {
       on_memory_fault();
       return;
     }
@@ -419,14 +452,13 @@ void GuestThread::on_run_error(long rc) {
     // if the same access fails again, the page is mapped and allowed but has
     // nothing behind it (past the end of a file, a poisoned page): SIGBUS.
     stop_ = Stop::kMemory;
-    stopped_in_ring0_ = false;
     rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
-    if (!retry_would_loop(vcpu_.regs().rip, 0)) {
+    if (!retry_would_loop(vcpu().regs().rip, 0)) {
       auto lk = rt_->mm->lock();
       (void)rt_->mm->resync_all();
       return;
     }
-    handle_host_fault(*this, 0, false, SIGBUS);
+    handle_host_fault(*this, 0, false, SIGBUS, true);
     return;
   }
   log::error("fatal: KVM_RUN failed: {}", log::errno_name(static_cast<int>(rc)));
@@ -434,17 +466,17 @@ void GuestThread::on_run_error(long rc) {
 }
 
 void GuestThread::on_unexpected_exit(const char* what) {
-  kvm_run* run = vcpu_.run();
-  const kvm_regs& r = vcpu_.regs();
+  kvm_run* run = vcpu().run();
+  const kvm_regs& r = vcpu().regs();
   kvm_sregs s{};
-  (void)vcpu_.get_sregs(&s);
+  (void)vcpu().get_sregs(&s);
   log::error("fatal: unexpected VM exit: {} (reason {}) at rip={:#x} rsp={:#x} cs={:#x} cr2={:#x}",
              what, run->exit_reason, r.rip, r.rsp, s.cs.selector, s.cr2);
   struct {
     const char* name;
     uint64_t va;
   } places[] = {{"rip", r.rip}, {"rsp", r.rsp}, {"idt", s.idt.base}, {"gdt", s.gdt.base},
-                {"tss", s.tr.base}, {"rsp0", cpu_.rsp0() - 8}};
+                {"tss", s.tr.base}, {"rsp0", slot_->cpu.rsp0() - 8}};
   for (const auto& p : places)
     log::error("  {} {:#x}: guest pte {:#x}", p.name, p.va, rt_->mm->guest_pte(p.va));
   log::error("  cr0={:#x} cr3={:#x} cr4={:#x} efer={:#x} rflags={:#x}", s.cr0, s.cr3, s.cr4, s.efer,

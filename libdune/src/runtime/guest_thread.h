@@ -1,4 +1,4 @@
-// guest_thread.h - a thread in Dune mode: its vCPU, its ring-0 block, its host stack.
+// guest_thread.h - a thread in Dune mode: its vCPU, its host stack, its signals.
 #pragma once
 
 #include <dune/dune.h>
@@ -9,84 +9,119 @@
 #include "base/result.h"
 #include "kvm/vcpu.h"
 #include "monitor/monitor.h"
-#include "runtime/entry_context.h"
+#include "runtime/vcpu_pool.h"
+#include "signals/signal_queue.h"
+#include "signals/signal_table.h"
 
 namespace dune {
 
 class Runtime;
 
+// The ring-3 state a new guest thread starts in.
+struct GuestStart {
+  dune_tf regs;      // general registers, rip, rsp, rflags
+  uint64_t fs_base;
+  uint64_t gs_base;
+  const void* xsave;  // FPU/vector state: an XSAVE image
+  AltStack altstack;
+};
+
 class GuestThread {
  public:
-  // A vCPU for the calling thread that resumes at ctx, with the FPU/vector
-  // state in `xsave` (an XSAVE image of the caller).
-  static Result<GuestThread*> create(Runtime& rt, const EntryContext& ctx, const void* xsave);
+  // A vCPU for the calling thread, set to `start`: `slot` if given (taken from
+  // the pool by the caller), else one from the pool. The thread runs its host
+  // side on *host_stack (taken only on success: the caller may be running on
+  // it), or on a new one when null.
+  static Result<GuestThread*> create(Runtime& rt, const GuestStart& start, Mapping* host_stack = nullptr,
+                                     VcpuSlot* slot = nullptr);
   // Switches to the host stack and runs the guest until the thread exits.
   [[noreturn]] void start();
 
   Runtime& rt() const { return *rt_; }
-  Vcpu& vcpu() { return vcpu_; }
-  const CpuBlock& cpu() const { return cpu_; }
+  Vcpu& vcpu() { return slot_->vcpu; }
+  VcpuSlot* slot() const { return slot_; }
   int tid() const { return tid_; }
 
-  // Where the guest is stopped at the current exit: ring 0 (an exception stub,
-  // or the syscall landing on hardware) or ring 3.
-  bool stopped_in_ring0() const { return stopped_in_ring0_; }
-
-  // The ring-3 state the guest was interrupted in: at an exception, from the
-  // CPU's frame; at a syscall, the state sysret would return to.
-  void capture(dune_tf* tf) const;
-  // Resumes the guest at any ring-3 state tf (general registers, rip, rsp,
-  // rflags), from wherever it is stopped.
+  // The ring-3 state the guest resumes at if run now. At an exception: the
+  // CPU's frame; at the syscall landing: the state sysret returns to.
+  void user_state(dune_tf* tf) const;
+  // Resumes the guest at any ring-3 state tf, from wherever it is stopped.
   void resume(const dune_tf& tf);
   // Resumes after a syscall with its result in rax.
   void finish_syscall(long result);
+  // True while the guest is stopped in ring 0 (a stub of the monitor).
+  bool in_ring0() const;
 
-  // Ends this thread (SYS_exit): frees the vCPU, then the host stack.
+  // Ends this thread (SYS_exit): its vCPU goes back to the pool, its host stack away.
   [[noreturn]] void exit_thread(int status);
 
   // What the current VM exit is.
   enum class Stop : uint8_t { kNone, kSyscall, kException, kTrapReturn, kHypercall, kMemory };
   Stop stop() const { return stop_; }
-  // The exception being handled: vector, error code, and the CPU's frame.
   struct ExceptionState {
     int vector = -1;
     uint64_t error = 0;
+    uint64_t cr2 = 0;
     desc::IretFrame* frame = nullptr;
   };
   const ExceptionState& exception() const { return exception_; }
+  void set_fault_address(uint64_t cr2) { exception_.cr2 = cr2; }
 
   // Counts consecutive retries of the same fault; true once retrying it again
   // would loop (the library cannot fix it after all).
   bool retry_would_loop(uint64_t rip, uint64_t addr);
 
+  // Signals caught on the host for this thread, its sigaltstack, and the
+  // signal actions it shares (CLONE_SIGHAND) or has of its own (a vfork child).
+  SignalQueue& pending_signals() { return pending_; }
+  AltStack& altstack() { return altstack_; }
+  SignalTable& sigtable() const { return *sigtable_; }
+  void set_sigtable(SignalTable* t) { sigtable_ = t; }
+  // The mask a sigsuspend-like syscall installed until a handler runs (valid
+  // while temp_mask_set), as the kernel's saved_sigmask.
+  uint64_t temp_mask = 0;
+  bool temp_mask_set = false;
+  // A vfork child lives on its parent's bookkeeping: the parent reclaims it.
+  bool vfork_child = false;
+
+  // Makes the current thread's vCPU one of a new VM after fork (its state: start).
+  Status reset_after_fork(const GuestStart& start);
+  // Gives back the vCPU and frees what this object holds, except the host
+  // stack, which is returned.
+  Mapping release();
+
  private:
   GuestThread(Runtime& rt) : rt_(&rt) {}
+  Status load(const GuestStart& start);
   static void host_main(void* self);
   [[noreturn]] void run();
   void on_io(uint32_t port);
-  void on_syscall();
   void on_mmio();
   void on_memory_fault();
   void on_run_error(long rc);
   [[noreturn]] void on_unexpected_exit(const char* what);
   void check_syscall_landing();
-  void release();
 
   Runtime* rt_;
-  Vcpu vcpu_;
-  CpuBlock cpu_;
+  VcpuSlot* slot_ = nullptr;
   Mapping host_stack_;
   int tid_ = 0;
-  bool stopped_in_ring0_ = false;
   Stop stop_ = Stop::kNone;
   ExceptionState exception_;
-  // A fault the library retried: the same one again means it cannot fix it.
   uint64_t retried_rip_ = 0;
   uint64_t retried_addr_ = 0;
   int retries_ = 0;
+  SignalQueue pending_;
+  AltStack altstack_;
+  kvm_regs intended_regs_{};
+  SignalTable* sigtable_ = &signal_table();
 };
+
+// A host stack for a guest thread's host side (with a guard page).
+Result<Mapping> new_host_stack();
 
 // The calling thread's GuestThread, or nullptr outside Dune mode.
 GuestThread* current_guest_thread();
+void set_current_guest_thread(GuestThread* t);
 
 }  // namespace dune

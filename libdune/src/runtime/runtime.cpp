@@ -8,6 +8,10 @@
 #include "base/log.h"
 #include "base/parse_size.h"
 #include "kvm/host_cpu.h"
+#include "base/own_mappings.h"
+#include "runtime/guest_thread.h"
+#include "runtime/thread_registry.h"
+#include "signals/host_signals.h"
 
 namespace dune {
 
@@ -40,6 +44,47 @@ uint64_t configured_budget() {
   return b ? b : budget_from_env();
 }
 void set_configured_budget(uint64_t bytes) { g_budget.store(bytes, std::memory_order_relaxed); }
+
+void Runtime::fork_lock() {
+  // A fixed order, the same as everywhere they nest: memory, signals, vCPUs,
+  // then the allocator and the own-mappings table, which the others use.
+  mm->lock_for_fork();
+  signal_table().lock().lock();
+  pool.lock().lock();
+  own_mappings::lock();
+  host_arena_lock();
+}
+
+void Runtime::fork_unlock() {
+  host_arena_unlock();
+  own_mappings::unlock();
+  pool.lock().unlock();
+  signal_table().lock().unlock();
+  mm->unlock_for_fork();
+}
+
+Status Runtime::rebuild_after_fork(GuestThread& t, const GuestStart& start) {
+  pid = static_cast<int>(sys::getpid());
+  // Every KVM file descriptor here is the parent's VM: a VM serves only the
+  // process that created it.
+  auto new_vm = Vm::create(kvm.fd());
+  if (!new_vm) return Error(new_vm.error());
+  vm = std::move(new_vm.value());
+  vm.disable_quirks();
+  {
+    auto lk = mm->lock();
+    DUNE_TRY(mm->rebuild_after_fork(&slots_backend_));
+  }
+  DUNE_TRY(pool.rebuild_in_child(*this, t.slot()));
+  keep_only_host_stack(&t);
+  counters.vm_exits.store(0, std::memory_order_relaxed);
+  counters.syscalls.store(0, std::memory_order_relaxed);
+  counters.guest_faults.store(0, std::memory_order_relaxed);
+  counters.page_faults.store(0, std::memory_order_relaxed);
+  counters.host_faults.store(0, std::memory_order_relaxed);
+  counters.vcpus.store(1, std::memory_order_relaxed);
+  return t.reset_after_fork(start);
+}
 
 Result<Runtime*> Runtime::create() {
   log::configure_from_env();
@@ -99,6 +144,8 @@ Result<Runtime*> Runtime::create() {
     rt->~Runtime();
     return Error(s.error());
   }
+  rt->pid = static_cast<int>(sys::getpid());
+  adopt_host_handlers();
   log::debug("VM ready: flavour {}, {} slots covering {} bytes, {} guest-physical layout",
              dune_flavour_name(rt->traits.flavour), rt->mm->slot_count(), rt->mm->covered_bytes(),
              rt->mm->identity() ? "identity" : "packed");

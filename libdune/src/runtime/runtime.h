@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "base/host_arena.h"
 #include "base/log.h"
 #include "kvm/flavour.h"
 #include "kvm/kvm_device.h"
@@ -13,6 +14,7 @@
 #include "kvm/vm.h"
 #include "mm/memory_manager.h"
 #include "monitor/monitor.h"
+#include "runtime/vcpu_pool.h"
 
 namespace dune {
 
@@ -25,17 +27,29 @@ struct Counters {
   std::atomic<uint64_t> vcpus{0};
 };
 
+class GuestThread;
+struct GuestStart;
+
 class Runtime {
  public:
   // dune_init: -ENOENT/-EACCES/-ENOTSUP/-ENOMEM... with one message logged.
   static Result<Runtime*> create();
+  // In the child of a fork: a VM of its own, built from the tracked address
+  // space, and a vCPU in it for the one thread there, starting at `start`.
+  Status rebuild_after_fork(GuestThread& t, const GuestStart& start);
+  // Locks every library lock (fork_lock) so that a forked child's copy of the
+  // library's state is consistent, and unlocks them (in parent and child).
+  void fork_lock();
+  void fork_unlock();
 
   KvmDevice kvm;
   Vm vm;
   FlavourTraits traits;
   MemoryManager* mm = nullptr;
   Monitor monitor;
+  VcpuPool pool{host_arena()};
   Counters counters;
+  int pid = 0;  // the process this runtime's VM belongs to
   size_t xsave_size = 4096;  // bytes KVM_GET_XSAVE(2) fills
   bool fpu_ioctls = false;   // KVM has no XSAVE: move FPU state with KVM_GET/SET_FPU
   std::atomic<int> next_vcpu_id{0};

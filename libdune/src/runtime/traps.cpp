@@ -1,6 +1,7 @@
 #include "runtime/traps.h"
 
 #include <csignal>
+#include <cstring>
 
 #include "base/log.h"
 #include "runtime/guest_memory.h"
@@ -8,7 +9,9 @@
 #include "runtime/runtime.h"
 #include "runtime/trap_frame.h"
 #include "runtime/trap_handlers.h"
+#include "base/host_arena.h"
 #include "signals/fatal_signal.h"
+#include "signals/fault_signal.h"
 #include "trace/events.h"
 
 namespace dune {
@@ -41,13 +44,7 @@ bool call_handler(GuestThread& t, const dune_tf& tf, uint64_t fn, uint64_t a0, u
   Runtime& rt = t.rt();
   TrapFrameLayout l = trap_frame_layout(tf.rsp, rt.xsave_size);
   // The frame must land on memory the program can write, as for a signal frame.
-  for (uint64_t page = l.bottom & ~0xfffull; page < tf.rsp; page += 4096) {
-    auto a = rt.mm->attrs_at(page);
-    if (!a || !(a->prot & PROT_WRITE)) {
-      FaultVerdict v = rt.mm->on_page_fault(page, 2 | 4);
-      if (!v.retry) return false;
-    }
-  }
+  if (!rt.mm->guest_can_write(l.bottom, tf.rsp)) return false;
   TrapFrame frame{tf, kTrapMagic ^ l.frame, l.xsave};
   if (!t.vcpu().get_xsave(reinterpret_cast<void*>(l.xsave), rt.xsave_size)) return false;
   uint64_t ret = t.rt().monitor.trap_return();
@@ -63,6 +60,24 @@ bool call_handler(GuestThread& t, const dune_tf& tf, uint64_t fn, uint64_t a0, u
   call.rdx = pass_tf_third ? tf_ptr : 0;
   t.resume(call);
   return true;
+}
+
+// The floating-point exceptions the control word does not mask: x87 (FSW
+// against FCW) for #MF, SSE (MXCSR flags against its masks) for #XM.
+uint32_t unmasked_fp_exceptions(GuestThread& t, int vector) {
+  size_t size = t.rt().xsave_size;
+  auto* image = static_cast<uint8_t*>(host_arena()->allocate(size, 64));
+  uint32_t e = 0;
+  if (t.vcpu().get_xsave(image, size)) {
+    uint16_t fcw, fsw;
+    uint32_t mxcsr;
+    std::memcpy(&fcw, image, 2);
+    std::memcpy(&fsw, image + 2, 2);
+    std::memcpy(&mxcsr, image + 24, 4);
+    e = vector == 16 ? (fsw & ~fcw & 0x3f) : (mxcsr & ~(mxcsr >> 7) & 0x3f);
+  }
+  host_arena()->deallocate(image, size, 64);
+  return e;
 }
 
 }  // namespace
@@ -83,14 +98,14 @@ void handle_exception(GuestThread& t) {
       // Registers untouched: the stub irets to the faulting instruction.
       if (trace::wanted(DUNE_EV_FAULT)) {
         dune_tf tf;
-        t.capture(&tf);
+        t.user_state(&tf);
         emit_fault(t, tf, addr, v, DUNE_FAULT_RESOLVED, 0);
       }
       return;
     }
   }
   dune_tf tf;
-  t.capture(&tf);
+  t.user_state(&tf);
   dune_pgflt_cb pf = ex.vector == 14 ? pgflt_handler() : nullptr;
   dune_intr_cb intr = pf ? nullptr : intr_handler(ex.vector);
   if (pf || intr) {
@@ -102,10 +117,19 @@ void handle_exception(GuestThread& t) {
     }
     log::info("no room on the stack (rsp={:#x}) for the trap handler of vector {}", uint64_t{tf.rsp}, ex.vector);
   }
-  int signo = signal_for_vector(ex.vector);
-  emit_fault(t, tf, addr, v, DUNE_FAULT_FATAL, signo);
-  log::info("vector {} at rip={:#x} (address {:#x}): killed by signal {}", ex.vector, uint64_t{tf.rip}, addr, signo);
-  die_with_signal(signo);
+  // No Dune handler: the signal Linux sends, to the program's handler if it
+  // has one that can run, else the death Linux gives.
+  uint32_t fp_exceptions = 0;
+  if (ex.vector == 16 || ex.vector == 19) fp_exceptions = unmasked_fp_exceptions(t, ex.vector);
+  FaultSignal f = fault_signal(ex.vector, tf.rip, addr, ex.error, v.mapped, fp_exceptions);
+  if (deliver_fault_signal(t, f)) {
+    emit_fault(t, tf, addr, v, DUNE_FAULT_SIGNAL, f.signo);
+    return;
+  }
+  emit_fault(t, tf, addr, v, DUNE_FAULT_FATAL, f.signo);
+  log::info("vector {} at rip={:#x} (address {:#x}): killed by signal {}", ex.vector, uint64_t{tf.rip},
+            addr, f.signo);
+  die_with_signal(f.signo);
 }
 
 void handle_trap_return(GuestThread& t) {
@@ -127,9 +151,12 @@ int host_fault_signal(const FaultVerdict& v, bool is_write) {
   return allowed ? SIGBUS : SIGSEGV;
 }
 
-void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, int signo) {
+void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, int signo, bool may_deliver) {
   dune_tf tf;
-  t.capture(&tf);
+  t.user_state(&tf);
+  FaultSignal f{signo, signo == SIGBUS ? int{BUS_ADRERR} : int{SEGV_ACCERR}, addr, 14,
+                is_write ? 6ull : 4ull, addr};
+  if (may_deliver && deliver_fault_signal(t, f)) return;
   if (trace::wanted(DUNE_EV_HOSTFAULT)) {
     dune_event ev{};
     ev.kind = DUNE_EV_HOSTFAULT;

@@ -17,7 +17,9 @@ void handle_trap_return(GuestThread& t);
 // is mapped with the right protection (past the end of a file, poisoned),
 // else SIGSEGV.
 int host_fault_signal(const FaultVerdict& v, bool is_write);
-// The host refused an access the guest page tables allow: the process dies of signo.
-[[noreturn]] void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, int signo);
+// The host refused an access the guest page tables allow: signo, to the
+// program's handler, or death. Not to a handler from a KVM_EXIT_MMIO exit: KVM
+// finishes emulating that instruction at the next entry, over any new state.
+void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, int signo, bool may_deliver);
 
 }  // namespace dune

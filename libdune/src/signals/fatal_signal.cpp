@@ -7,28 +7,6 @@
 
 namespace dune {
 
-int signal_for_vector(int vector) {
-  switch (vector) {
-    case 0:   // divide error
-    case 4:   // overflow
-    case 16:  // x87 floating point
-    case 19:  // SIMD floating point
-      return SIGFPE;
-    case 1:  // debug
-    case 3:  // breakpoint
-      return SIGTRAP;
-    case 6:  // invalid opcode
-      return SIGILL;
-    case 17:  // alignment check
-      return SIGBUS;
-    case 7:   // device not available
-    case 18:  // machine check
-      return SIGBUS;
-    default:  // page fault, general protection, segment faults, ...
-      return SIGSEGV;
-  }
-}
-
 [[noreturn]] void die_with_signal(int signo) {
   // The kernel's sigaction layout: handler, flags, restorer, mask.
   struct {

@@ -3,10 +3,6 @@
 
 namespace dune {
 
-// The signal Linux sends for exception `vector` (SIGSEGV for a page fault,
-// SIGFPE for a divide error, ...).
-int signal_for_vector(int vector);
-
 // Kills the whole process with signo and its default action (termination,
 // core dump), so that a parent sees the same wait status as natively. Never
 // returns.

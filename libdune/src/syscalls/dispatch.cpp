@@ -10,9 +10,9 @@
 namespace dune {
 
 long forward_syscall(const SyscallArgs& s) {
-  return sys::syscall6(s.nr, static_cast<long>(s.a[0]), static_cast<long>(s.a[1]),
-                       static_cast<long>(s.a[2]), static_cast<long>(s.a[3]),
-                       static_cast<long>(s.a[4]), static_cast<long>(s.a[5]));
+  return dune_forward(s.nr, static_cast<long>(s.a[0]), static_cast<long>(s.a[1]),
+                      static_cast<long>(s.a[2]), static_cast<long>(s.a[3]),
+                      static_cast<long>(s.a[4]), static_cast<long>(s.a[5]));
 }
 
 namespace {
@@ -32,12 +32,32 @@ long run_syscall(GuestThread& t, const SyscallArgs& s) {
     case SYS_arch_prctl: return sys_arch_prctl(t, s);
     case SYS_exit: sys_exit(t, s);
     case SYS_exit_group: sys_exit_group(t, s);
-    case SYS_clone:
-    case SYS_clone3:
-    case SYS_fork:
-    case SYS_vfork: return sys_unsupported_task(t, s);
+    case SYS_clone: return sys_clone(t, s);
+    case SYS_clone3: return sys_clone3(t, s);
+    case SYS_fork: return sys_fork(t, s);
+    case SYS_vfork: return sys_vfork(t, s);
+    case SYS_rt_sigaction: return sys_rt_sigaction(t, s);
+    case SYS_rt_sigreturn: return sys_rt_sigreturn(t, s);
+    case SYS_sigaltstack: return sys_sigaltstack(t, s);
+    case SYS_rt_sigsuspend:
+    case SYS_ppoll:
+    case SYS_pselect6:
+    case SYS_epoll_pwait:
+    case SYS_epoll_pwait2: return sys_with_temp_mask(t, s);
     default: return forward_syscall(s);
   }
+}
+
+// Writes the result back, or sets the guest up to issue the syscall again once
+// a signal handler has run (the kernel's restart, done by the guest itself).
+void complete(GuestThread& t, const SyscallArgs& s, long ret) {
+  if (ret == kResumed) return;
+  if (ret == kRestartSyscall) {
+    kvm_regs& r = t.vcpu().regs();
+    r.rcx -= 2;  // back onto the syscall instruction
+    ret = s.nr;
+  }
+  t.finish_syscall(ret);
 }
 
 }  // namespace
@@ -46,11 +66,11 @@ void dispatch_syscall(GuestThread& t) {
   const kvm_regs& r = t.vcpu().regs();
   SyscallArgs s{static_cast<long>(r.rax), {r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9}};
   if (__builtin_expect(!trace::wanted(DUNE_EV_SYSCALL), 1)) {
-    t.finish_syscall(run_syscall(t, s));
+    complete(t, s, run_syscall(t, s));
     return;
   }
   dune_tf tf;
-  t.capture(&tf);
+  t.user_state(&tf);
   uint64_t t0 = trace::rdtsc();
   long ret = run_syscall(t, s);
   dune_event ev{};
@@ -61,7 +81,7 @@ void dispatch_syscall(GuestThread& t) {
   for (int i = 0; i < 6; ++i) ev.u.syscall.args[i] = s.a[i];
   ev.u.syscall.ret = ret;
   trace::emit(ev);
-  t.finish_syscall(ret);
+  complete(t, s, ret);
 }
 
 }  // namespace dune

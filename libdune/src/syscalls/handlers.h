@@ -18,10 +18,22 @@ long sys_shmat(GuestThread& t, const SyscallArgs& s);
 long sys_shmdt(GuestThread& t, const SyscallArgs& s);
 long sys_remap_file_pages(GuestThread& t, const SyscallArgs& s);
 
+// Signals (signals/signal_syscalls.cpp).
+long sys_rt_sigaction(GuestThread& t, const SyscallArgs& s);
+long sys_rt_sigreturn(GuestThread& t, const SyscallArgs& s);
+long sys_sigaltstack(GuestThread& t, const SyscallArgs& s);
+// rt_sigsuspend, ppoll, pselect6, epoll_pwait(2): a temporary mask until a handler runs.
+long sys_with_temp_mask(GuestThread& t, const SyscallArgs& s);
+
+// Tasks (runtime/task_spawn.cpp): threads, fork, vfork.
+long sys_clone(GuestThread& t, const SyscallArgs& s);
+long sys_clone3(GuestThread& t, const SyscallArgs& s);
+long sys_fork(GuestThread& t, const SyscallArgs& s);
+long sys_vfork(GuestThread& t, const SyscallArgs& s);
+
 // Process (process_syscalls.cpp).
 long sys_arch_prctl(GuestThread& t, const SyscallArgs& s);
 [[noreturn]] void sys_exit(GuestThread& t, const SyscallArgs& s);
 [[noreturn]] void sys_exit_group(GuestThread& t, const SyscallArgs& s);
-long sys_unsupported_task(GuestThread& t, const SyscallArgs& s);
 
 }  // namespace dune

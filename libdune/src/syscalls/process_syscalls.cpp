@@ -58,10 +58,4 @@ void sys_exit_group(GuestThread& t, const SyscallArgs& s) {
   for (;;) forward_syscall(s);
 }
 
-long sys_unsupported_task(GuestThread&, const SyscallArgs& s) {
-  log::warn("{}: creating threads or processes in Dune mode is not supported yet",
-            syscall_name(s.nr) ? syscall_name(s.nr) : "clone");
-  return -ENOSYS;
-}
-
 }  // namespace dune

@@ -11,12 +11,6 @@
 
 #include "test_support.h"
 
-/* DUNE_CHURN_PAIRS lowers it where exits are slow (the emulated VT-x bed). */
-static int pairs(void) {
-  const char *v = getenv("DUNE_CHURN_PAIRS");
-  int n = v ? atoi(v) : 0;
-  return n > 0 ? n : 10000;
-}
 
 static int failures;
 static void check(int ok, const char *what, int i) {
@@ -43,7 +37,7 @@ int main(void) {
   struct dune_stats before, after;
   dune_get_stats(&before);
   uint64_t total = 0;
-  const int n = pairs();
+  const int n = (int)dune_test_count(10000, 1000);
   for (int i = 0; i < n; ++i) {
     size_t len = (size_t)4096 * (1 + (i * 7) % 52); /* 4 KiB .. 212 KiB */
     char *p;

@@ -1,0 +1,122 @@
+#include "signals/host_signals.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+
+#include <cstring>
+
+#include "base/raw_syscall.h"
+#include "runtime/guest_thread.h"
+#include "runtime/thread_registry.h"
+#include "syscalls/dispatch.h"
+
+extern "C" {
+void dune_host_restorer();
+}
+
+namespace dune {
+
+namespace {
+
+bool is_fault_signal(int sig) {
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
+}
+
+long raw_sigaction(int sig, const KernelSigaction* act, KernelSigaction* old) {
+  return sys::syscall6(SYS_rt_sigaction, sig, reinterpret_cast<long>(act), reinterpret_cast<long>(old), 8);
+}
+
+// A thread outside Dune mode caught a signal the program handles: run the
+// program's handler right here, natively, as Linux would have.
+void run_natively(int sig, siginfo_t* info, ucontext_t* uc) {
+  KernelSigaction a = signal_table().get(sig);
+  if (a.handler <= 1) return;
+  uint64_t saved;
+  std::memcpy(&saved, &uc->uc_sigmask, sizeof saved);
+  uint64_t mask = (saved | a.mask | ((a.flags & SA_NODEFER) ? 0 : sigbit(sig))) & ~kUnblockable;
+  set_sigmask(mask);
+  if (a.flags & SA_RESETHAND) {
+    signal_table().set(sig, KernelSigaction{});
+    (void)install_host_action(sig, KernelSigaction{});
+  }
+  if (a.flags & SA_SIGINFO)
+    reinterpret_cast<void (*)(int, siginfo_t*, void*)>(a.handler)(sig, info, uc);
+  else
+    reinterpret_cast<void (*)(int)>(a.handler)(sig);
+}
+
+}  // namespace
+
+extern "C" void dune_host_signal(int sig, siginfo_t* info, void* ucv) {
+  auto* uc = static_cast<ucontext_t*>(ucv);
+  uint64_t sp = reinterpret_cast<uint64_t>(&uc);
+  GuestThread* t = thread_on_host_stack(sp);
+  if (!t) {
+    run_natively(sig, info, uc);
+    return;
+  }
+  if (is_fault_signal(sig) && info->si_code > 0) {
+    // The library's own host code faulted (the guest's faults never reach the
+    // host as signals): die of it, with the kernel's default action.
+    KernelSigaction dfl{};
+    raw_sigaction(sig, &dfl, nullptr);
+    return;
+  }
+  // The program's syscall, run by the host, was interrupted. If the kernel is
+  // about to restart it (RIP moved back onto the syscall instruction), stop it
+  // instead: the guest re-issues it after its handler, as it would natively.
+  greg_t& rip = uc->uc_mcontext.gregs[REG_RIP];
+  if (rip == reinterpret_cast<greg_t>(dune_forward_insn)) {
+    rip = reinterpret_cast<greg_t>(dune_forward_done);
+    uc->uc_mcontext.gregs[REG_RAX] = kRestartSyscall;
+  }
+  if (!t->pending_signals().push(*info)) {
+    requeue_signal(*info);
+    return;
+  }
+  t->vcpu().run()->immediate_exit = 1;
+}
+
+Status install_host_action(int sig, const KernelSigaction& guest) {
+  KernelSigaction host = guest;
+  if (guest.handler > 1) {
+    host.handler = reinterpret_cast<uint64_t>(&dune_host_signal);
+    host.flags = SA_SIGINFO | kSaRestorer |
+                 (guest.flags & (SA_RESTART | SA_NOCLDSTOP | SA_NOCLDWAIT));
+    host.restorer = reinterpret_cast<uint64_t>(&dune_host_restorer);
+    host.mask = ~0ull;  // the handler only queues: nothing may interrupt it
+  }
+  return status_of(raw_sigaction(sig, &host, nullptr));
+}
+
+void adopt_host_handlers() {
+  SignalTable& table = signal_table();
+  for (int sig = 1; sig <= kMaxSignal; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    KernelSigaction cur{};
+    if (raw_sigaction(sig, nullptr, &cur) != 0) continue;
+    if (cur.handler == reinterpret_cast<uint64_t>(&dune_host_signal)) continue;
+    table.set(sig, cur);
+    if (cur.handler > 1) (void)install_host_action(sig, cur);
+  }
+}
+
+uint64_t current_sigmask() {
+  uint64_t cur = 0;
+  sys::syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, reinterpret_cast<long>(&cur), 8);
+  return cur;
+}
+
+void set_sigmask(uint64_t mask) {
+  mask &= ~kUnblockable;
+  sys::syscall6(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&mask), 0, 8);
+}
+
+void requeue_signal(const siginfo_t& info) {
+  siginfo_t copy = info;
+  sys::syscall6(SYS_rt_tgsigqueueinfo, sys::getpid(), sys::gettid(), info.si_signo,
+                reinterpret_cast<long>(&copy));
+}
+
+}  // namespace dune

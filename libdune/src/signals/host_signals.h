@@ -1,0 +1,30 @@
+// host_signals.h - how signals for the guest are caught on the host.
+//
+// For every signal the program catches, the host thread has the library's
+// handler instead: it queues the signal for the guest thread and makes KVM_RUN
+// return at once, and the vCPU loop then builds the program's signal frame in
+// the guest. SIG_DFL and SIG_IGN stay the kernel's own, so termination, core
+// dumps, stop and continue behave exactly as natively.
+#pragma once
+
+#include "base/result.h"
+#include "signals/signal_table.h"
+
+namespace dune {
+
+// Installs on the host what the program asked for sig: its SIG_DFL/SIG_IGN as
+// they are, or the library's handler (with its SA_RESTART, so that the
+// kernel's restart decision for an interrupted syscall is the program's).
+Status install_host_action(int sig, const KernelSigaction& guest);
+// At dune_init: takes over the handlers the program installed before it
+// entered Dune mode.
+void adopt_host_handlers();
+
+// Current host (== guest) signal mask, and setting it.
+uint64_t current_sigmask();
+void set_sigmask(uint64_t mask);
+// Puts a signal back into the kernel's pending set of the calling thread
+// (where the program has it blocked for now).
+void requeue_signal(const siginfo_t& info);
+
+}  // namespace dune
