@@ -32,6 +32,11 @@ TEST(SyscallTable, VmTouchingSyscalls) {
   EXPECT_EQ(classify_syscall(SYS_execve), SyscallClass::kExec);
 }
 
+TEST(SyscallTable, DescriptorSyscallsAreChecked) {
+  for (long nr : {SYS_close, SYS_close_range, SYS_dup, SYS_dup2, SYS_dup3, SYS_fcntl})
+    EXPECT_EQ(classify_syscall(nr), SyscallClass::kFd) << syscall_name(nr);
+}
+
 TEST(SyscallTable, EverythingElseIsForwarded) {
   for (long nr : {SYS_read, SYS_write, SYS_openat, SYS_getppid, SYS_futex, SYS_ioctl, SYS_clock_gettime})
     EXPECT_EQ(classify_syscall(nr), SyscallClass::kForward) << syscall_name(nr);

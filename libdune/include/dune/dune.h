@@ -86,7 +86,8 @@ DUNE_API int dune_register_intr_handler(int vector, dune_intr_cb cb);
 /* Takes precedence over an interrupt handler for T_PGFLT. */
 DUNE_API int dune_register_pgflt_handler(dune_pgflt_cb cb);
 
-/* Counters of the calling process since dune_init. */
+/* Counters of the calling process since dune_init (in a forked child: since
+ * the fork). Called in Dune mode it is one VM exit, which it counts. */
 struct dune_stats {
   uint64_t vm_exits;
   uint64_t syscalls;      /* syscalls forwarded or handled */

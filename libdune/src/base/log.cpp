@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/own_fds.h"
 #include "base/raw_syscall.h"
 
 namespace dune::log {
@@ -39,7 +40,7 @@ void configure_from_env() {
   if (const char* file = std::getenv("DUNE_LOG_FILE"); file && *file) {
     long fd = sys::open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd >= 0)
-      set_fd(static_cast<int>(fd));
+      set_fd(own_fds::adopt(static_cast<int>(fd)));
     else
       warn("DUNE_LOG_FILE='{}' cannot be opened ({}); logging to stderr", file,
            errno_name(static_cast<int>(fd)));
@@ -66,7 +67,7 @@ void write_line(Level, const char* text, size_t len) {
   std::memcpy(buf + n, text, len);
   n += len;
   buf[n++] = '\n';
-  sys::write_all(g_fd.load(std::memory_order_relaxed), buf, n);
+  sys::write_all(own_fds::current(g_fd.load(std::memory_order_relaxed)), buf, n);
 }
 
 const char* errno_name(int err) {

@@ -3,13 +3,19 @@
 
 #include <utility>
 
+#include "base/own_fds.h"
 #include "base/raw_syscall.h"
 
 namespace dune {
 
+// An owned file descriptor of the library's, closed once. It lives where
+// own_fds puts it (a high number, out of the program's way); fd_ is the number
+// it was first given, and get() says where it is now.
 class UniqueFd {
  public:
   UniqueFd() = default;
+  // Takes fd (just opened by the library) and moves it out of the program's way.
+  static UniqueFd adopt(int fd) { return UniqueFd(own_fds::adopt(fd)); }
   explicit UniqueFd(int fd) : fd_(fd) {}
   UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
   UniqueFd& operator=(UniqueFd&& o) noexcept {
@@ -20,11 +26,15 @@ class UniqueFd {
   UniqueFd& operator=(const UniqueFd&) = delete;
   ~UniqueFd() { reset(); }
 
-  int get() const { return fd_; }
+  int get() const { return fd_ < 0 ? fd_ : own_fds::current(fd_); }
   bool valid() const { return fd_ >= 0; }
   int release() { return std::exchange(fd_, -1); }
   void reset(int fd = -1) {
-    if (fd_ >= 0) sys::close(fd_);
+    if (fd_ >= 0) {
+      int now = get();
+      own_fds::forget(fd_);
+      sys::close(now);
+    }
     fd_ = fd;
   }
 

@@ -21,7 +21,7 @@ Result<KvmDevice> KvmDevice::open(const char* path) {
     return Error(err);
   }
   KvmDevice dev;
-  dev.fd_.reset(static_cast<int>(fd));
+  dev.fd_ = UniqueFd::adopt(static_cast<int>(fd));
   long version = sys::ioctl(dev.fd(), KVM_GET_API_VERSION, 0L);
   if (version != KVM_API_VERSION) {
     log::error("cannot enter Dune mode: {} has KVM API version {}, expected {}", path, version,

@@ -10,7 +10,7 @@ Result<Vcpu> Vcpu::create(int vm_fd, int id, size_t mmap_size) {
   long fd = sys::ioctl(vm_fd, KVM_CREATE_VCPU, static_cast<long>(id));
   if (sys::is_error(fd)) return Error(static_cast<int>(fd));
   Vcpu v;
-  v.fd_.reset(static_cast<int>(fd));
+  v.fd_ = UniqueFd::adopt(static_cast<int>(fd));
   v.id_ = id;
   auto run = Mapping::shared_fd(v.fd(), mmap_size);
   if (!run) return Error(run.error());

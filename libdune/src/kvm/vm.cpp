@@ -17,7 +17,7 @@ Result<Vm> Vm::create(int kvm_fd) {
     return Error(static_cast<int>(fd));
   }
   Vm vm;
-  vm.fd_.reset(static_cast<int>(fd));
+  vm.fd_ = UniqueFd::adopt(static_cast<int>(fd));
   return vm;
 }
 
@@ -51,12 +51,5 @@ void Vm::disable_quirks() {
   }
 }
 
-Result<UniqueFd> Vm::create_vcpu(int id) {
-  long fd = sys::ioctl(fd_.get(), KVM_CREATE_VCPU, static_cast<long>(id));
-  if (sys::is_error(fd)) return Error(static_cast<int>(fd));
-  // KVM file descriptors are created O_CLOEXEC already; make sure.
-  sys::syscall6(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
-  return UniqueFd(static_cast<int>(fd));
-}
 
 }  // namespace dune

@@ -20,7 +20,6 @@ class Vm {
   Status set_slot(uint32_t slot, uint64_t gpa, uint64_t size, uint64_t hva);
   // Turns off KVM behaviours we do not want, where KVM lets us.
   void disable_quirks();
-  Result<UniqueFd> create_vcpu(int id);
 
  private:
   UniqueFd fd_;

@@ -15,7 +15,9 @@
 #include "kvm/fpu_state.h"
 #include "kvm/host_cpu.h"
 #include "runtime/entry_context.h"
+#include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
+#include "runtime/hypercall.h"
 #include "runtime/runtime.h"
 #include "runtime/trap_handlers.h"
 #include "syscalls/syscall_table.h"
@@ -39,6 +41,58 @@ Runtime* live_runtime() {
 }
 
 }  // namespace
+
+namespace dune {
+
+int set_budget(uint64_t bytes) {
+  if (Runtime* rt = live_runtime()) {
+    Status s = rt->mm->set_budget(bytes);
+    if (!s) {
+      log::error("dune_set_mem_budget: {} bytes are covered already, more than {}",
+                 rt->mm->covered_bytes(), bytes);
+      return s.error();
+    }
+  }
+  set_configured_budget(bytes);
+  return 0;
+}
+
+int get_stats(Runtime& rt, dune_stats* out) {
+  // Big (a counter per syscall): from the library's allocator, not the stack.
+  auto* s = new (host_arena()->allocate(sizeof(ThreadStats), alignof(ThreadStats))) ThreadStats();
+  rt.collect_stats(s);
+  dune_stats r{};
+  r.vm_exits = s->exits;
+  r.syscalls = s->syscalls;
+  r.guest_faults = s->faults();
+  r.page_faults = s->faults_by_vector[14];
+  host_arena()->deallocate(s, sizeof(ThreadStats), alignof(ThreadStats));
+  r.host_faults = rt.counters.host_faults.load(std::memory_order_relaxed);
+  r.vcpus = rt.counters.vcpus.load(std::memory_order_relaxed);
+  {
+    auto lk = rt.mm->lock();
+    r.memslots = rt.mm->slot_count();
+    r.slot_bytes = rt.mm->covered_bytes();
+    r.pt_pages = rt.mm->table_pages();
+  }
+  *out = r;
+  return 0;
+}
+
+long handle_hypercall(GuestThread& t, long nr, uint64_t a1, uint64_t, uint64_t) {
+  switch (static_cast<Hypercall>(nr)) {
+    case Hypercall::kGetStats: {
+      dune_stats s;
+      get_stats(t.rt(), &s);
+      return copy_to_guest(a1, &s, sizeof s) ? 0 : -EFAULT;
+    }
+    case Hypercall::kSetBudget: return set_budget(a1);
+    case Hypercall::kGetBudget: return static_cast<long>(t.rt().mm->budget());
+  }
+  return -ENOSYS;
+}
+
+}  // namespace dune
 
 extern "C" {
 
@@ -105,19 +159,14 @@ DUNE_API int dune_set_mem_budget(uint64_t bytes) {
     log::error("dune_set_mem_budget: the budget must be more than 0 bytes");
     return -EINVAL;
   }
-  if (Runtime* rt = live_runtime()) {
-    Status s = rt->mm->set_budget(bytes);
-    if (!s) {
-      log::error("dune_set_mem_budget: {} bytes are covered already, more than {}",
-                 rt->mm->covered_bytes(), bytes);
-      return s.error();
-    }
-  }
-  set_configured_budget(bytes);
-  return 0;
+  if (current_guest_thread())
+    return static_cast<int>(dune_hypercall(static_cast<long>(Hypercall::kSetBudget), bytes, 0, 0));
+  return set_budget(bytes);
 }
 
 DUNE_API uint64_t dune_get_mem_budget(void) {
+  if (current_guest_thread())
+    return static_cast<uint64_t>(dune_hypercall(static_cast<long>(Hypercall::kGetBudget), 0, 0, 0));
   if (Runtime* rt = live_runtime()) return rt->mm->budget();
   return configured_budget();
 }
@@ -133,24 +182,15 @@ DUNE_API int dune_get_stats(struct dune_stats* out) {
     log::error("dune_get_stats: NULL output");
     return -EINVAL;
   }
+  if (current_guest_thread())
+    return static_cast<int>(
+        dune_hypercall(static_cast<long>(Hypercall::kGetStats), reinterpret_cast<uint64_t>(out), 0, 0));
   Runtime* rt = live_runtime();
   if (!rt) {
     log::error("dune_get_stats: Dune mode is not initialized in this process");
     return -EINVAL;
   }
-  out->vm_exits = rt->counters.vm_exits.load(std::memory_order_relaxed);
-  out->syscalls = rt->counters.syscalls.load(std::memory_order_relaxed);
-  out->guest_faults = rt->counters.guest_faults.load(std::memory_order_relaxed);
-  out->page_faults = rt->counters.page_faults.load(std::memory_order_relaxed);
-  out->host_faults = rt->counters.host_faults.load(std::memory_order_relaxed);
-  out->vcpus = rt->counters.vcpus.load(std::memory_order_relaxed);
-  {
-    auto lk = rt->mm->lock();
-    out->memslots = rt->mm->slot_count();
-    out->slot_bytes = rt->mm->covered_bytes();
-    out->pt_pages = rt->mm->table_pages();
-  }
-  return 0;
+  return get_stats(*rt, out);
 }
 
 DUNE_API enum dune_flavour dune_get_flavour(void) {

@@ -11,6 +11,7 @@
 #include "kvm/host_cpu.h"
 #include "monitor/ports.h"
 #include "runtime/entry_context.h"
+#include "runtime/hypercall.h"
 #include "runtime/runtime.h"
 #include "runtime/thread_registry.h"
 #include "runtime/traps.h"
@@ -140,6 +141,8 @@ Mapping GuestThread::release() {
 
 Status GuestThread::reset_after_fork(const GuestStart& start) {
   pending_.clear();
+  stats_ = ThreadStats{};
+  left_ = 0;
   tid_ = static_cast<int>(sys::gettid());
   return load(start);
 }
@@ -179,10 +182,14 @@ void GuestThread::run() {
     // keep the intended ones to put back.
     bool dirty = run->kvm_dirty_regs & KVM_SYNC_X86_REGS;
     if (dirty) intended_regs_ = run->s.regs.regs;
+    uint64_t entered = trace::rdtsc();
+    if (left_) stats_.host_cycles += entered - left_;
     long rc = vcpu().enter();
+    left_ = trace::rdtsc();
+    stats_.guest_cycles += left_ - entered;
     if (rc == -EINTR && dirty && (run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) run->s.regs.regs = intended_regs_;
-    uint64_t t0 = trace::wanted(DUNE_EV_VMEXIT) ? trace::rdtsc() : 0;
-    rt_->counters.vm_exits.fetch_add(1, std::memory_order_relaxed);
+    uint64_t t0 = trace::wanted(DUNE_EV_VMEXIT) ? left_ : 0;
+    ++stats_.exits;
     stop_ = Stop::kNone;
     exception_ = {};
     uint32_t port = 0;
@@ -204,6 +211,16 @@ void GuestThread::run() {
           on_unexpected_exit(exit_reason_name(run->exit_reason));
       }
     }
+    uint32_t kind;
+    switch (stop_) {
+      case Stop::kSyscall: kind = DUNE_EXIT_SYSCALL; break;
+      case Stop::kException: kind = DUNE_EXIT_EXCEPTION; break;
+      case Stop::kTrapReturn: kind = DUNE_EXIT_TRAP_RETURN; break;
+      case Stop::kHypercall: kind = DUNE_EXIT_HYPERCALL; break;
+      case Stop::kMemory: kind = rc == 0 && run->exit_reason == KVM_EXIT_MMIO ? DUNE_EXIT_MMIO : DUNE_EXIT_MEMORY_FAULT; break;
+      default: kind = rc == -EINTR ? DUNE_EXIT_INTERRUPTED : DUNE_EXIT_OTHER;
+    }
+    ++stats_.exits_by_kind[kind];
     if (t0) {
       dune_event ev{};
       ev.kind = DUNE_EV_VMEXIT;
@@ -211,16 +228,7 @@ void GuestThread::run() {
       ev.u.vmexit.kvm_reason = rc < 0 ? KVM_EXIT_INTR : run->exit_reason;
       ev.u.vmexit.port = port;
       ev.u.vmexit.vector = static_cast<uint32_t>(exception_.vector);
-      switch (stop_) {
-        case Stop::kSyscall: ev.u.vmexit.exit_kind = DUNE_EXIT_SYSCALL; break;
-        case Stop::kException: ev.u.vmexit.exit_kind = DUNE_EXIT_EXCEPTION; break;
-        case Stop::kTrapReturn: ev.u.vmexit.exit_kind = DUNE_EXIT_TRAP_RETURN; break;
-        case Stop::kHypercall: ev.u.vmexit.exit_kind = DUNE_EXIT_HYPERCALL; break;
-        case Stop::kMemory:
-          ev.u.vmexit.exit_kind = run->exit_reason == KVM_EXIT_MMIO ? DUNE_EXIT_MMIO : DUNE_EXIT_MEMORY_FAULT;
-          break;
-        default: ev.u.vmexit.exit_kind = rc == -EINTR ? DUNE_EXIT_INTERRUPTED : DUNE_EXIT_OTHER;
-      }
+      ev.u.vmexit.exit_kind = kind;
       dune_tf tf;
       user_state(&tf);
       ev.regs = &tf;
@@ -234,7 +242,6 @@ void GuestThread::on_io(uint32_t port) {
     stop_ = Stop::kSyscall;
     if (__builtin_expect(!rt_->landing_checked.load(std::memory_order_relaxed), 0))
       check_syscall_landing();
-    rt_->counters.syscalls.fetch_add(1, std::memory_order_relaxed);
     dispatch_syscall(*this);
     return;
   }
@@ -256,7 +263,8 @@ void GuestThread::on_io(uint32_t port) {
   }
   if (port == DUNE_PORT_HYPERCALL) {
     stop_ = Stop::kHypercall;
-    vcpu().regs().rax = static_cast<uint64_t>(-ENOSYS);
+    kvm_regs& r = vcpu().regs();
+    r.rax = static_cast<uint64_t>(handle_hypercall(*this, static_cast<long>(r.rax), r.rdi, r.rsi, r.rdx));
     vcpu().mark_regs_dirty();
     return;
   }
@@ -386,6 +394,7 @@ void GuestThread::exit_thread(int status) {
     trace::emit(ev);
   }
   rt_->counters.vcpus.fetch_sub(1, std::memory_order_relaxed);
+  rt_->retire_stats(stats_);
   unregister_host_stack(this);
   if (t_current == this) t_current = nullptr;
   // A vfork child's parent takes its vCPU and stack back once it resumes.

@@ -9,6 +9,7 @@
 #include "base/result.h"
 #include "kvm/vcpu.h"
 #include "monitor/monitor.h"
+#include "runtime/thread_stats.h"
 #include "runtime/vcpu_pool.h"
 #include "signals/signal_queue.h"
 #include "signals/signal_table.h"
@@ -71,6 +72,9 @@ class GuestThread {
   // would loop (the library cannot fix it after all).
   bool retry_would_loop(uint64_t rip, uint64_t addr);
 
+  // What this thread's vCPU did (read by others for totals: plain counters).
+  ThreadStats& stats() { return stats_; }
+
   // Signals caught on the host for this thread, its sigaltstack, and the
   // signal actions it shares (CLONE_SIGHAND) or has of its own (a vfork child).
   SignalQueue& pending_signals() { return pending_; }
@@ -114,6 +118,8 @@ class GuestThread {
   SignalQueue pending_;
   AltStack altstack_;
   kvm_regs intended_regs_{};
+  ThreadStats stats_;
+  uint64_t left_ = 0;  // TSC when KVM_RUN last returned
   SignalTable* sigtable_ = &signal_table();
 };
 

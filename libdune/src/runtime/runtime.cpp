@@ -1,6 +1,8 @@
 #include "runtime/runtime.h"
 
 #include <cstdlib>
+#include <ctime>
+#include <mutex>
 #include <cstring>
 #include <new>
 
@@ -10,6 +12,8 @@
 #include "kvm/host_cpu.h"
 #include "base/own_mappings.h"
 #include "runtime/guest_thread.h"
+#include "runtime/stats_report.h"
+#include "signals/fatal_signal.h"
 #include "runtime/thread_registry.h"
 #include "signals/host_signals.h"
 
@@ -63,6 +67,26 @@ void Runtime::fork_unlock() {
   mm->unlock_for_fork();
 }
 
+void Runtime::collect_stats(ThreadStats* out) {
+  {
+    std::lock_guard<SpinLock> g(counters.retired_lock);
+    *out = counters.retired;
+  }
+  for_each_registered([](GuestThread* t, void* o) { static_cast<ThreadStats*>(o)->add(t->stats()); }, out);
+}
+
+void Runtime::retire_stats(const ThreadStats& s) {
+  std::lock_guard<SpinLock> g(counters.retired_lock);
+  counters.retired.add(s);
+}
+
+void Runtime::mark_start() {
+  timespec ts{};
+  sys::syscall6(SYS_clock_gettime, CLOCK_MONOTONIC, reinterpret_cast<long>(&ts));
+  start_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+  start_tsc = __builtin_ia32_rdtsc();
+}
+
 Status Runtime::rebuild_after_fork(GuestThread& t, const GuestStart& start) {
   pid = static_cast<int>(sys::getpid());
   // Every KVM file descriptor here is the parent's VM: a VM serves only the
@@ -77,12 +101,10 @@ Status Runtime::rebuild_after_fork(GuestThread& t, const GuestStart& start) {
   }
   DUNE_TRY(pool.rebuild_in_child(*this, t.slot()));
   keep_only_host_stack(&t);
-  counters.vm_exits.store(0, std::memory_order_relaxed);
-  counters.syscalls.store(0, std::memory_order_relaxed);
-  counters.guest_faults.store(0, std::memory_order_relaxed);
-  counters.page_faults.store(0, std::memory_order_relaxed);
   counters.host_faults.store(0, std::memory_order_relaxed);
   counters.vcpus.store(1, std::memory_order_relaxed);
+  counters.retired = ThreadStats{};
+  mark_start();
   return t.reset_after_fork(start);
 }
 
@@ -145,7 +167,12 @@ Result<Runtime*> Runtime::create() {
     return Error(s.error());
   }
   rt->pid = static_cast<int>(sys::getpid());
+  rt->mark_start();
   adopt_host_handlers();
+  configure_stats_report();
+  set_death_hook([](int signo) {
+    if (Runtime* r = runtime()) write_stats_report(*r, "signal", signo);
+  });
   log::debug("VM ready: flavour {}, {} slots covering {} bytes, {} guest-physical layout",
              dune_flavour_name(rt->traits.flavour), rt->mm->slot_count(), rt->mm->covered_bytes(),
              rt->mm->identity() ? "identity" : "packed");

@@ -14,17 +14,16 @@
 #include "kvm/vm.h"
 #include "mm/memory_manager.h"
 #include "monitor/monitor.h"
+#include "runtime/thread_stats.h"
 #include "runtime/vcpu_pool.h"
 
 namespace dune {
 
 struct Counters {
-  std::atomic<uint64_t> vm_exits{0};
-  std::atomic<uint64_t> syscalls{0};
-  std::atomic<uint64_t> guest_faults{0};
-  std::atomic<uint64_t> page_faults{0};
   std::atomic<uint64_t> host_faults{0};
   std::atomic<uint64_t> vcpus{0};
+  SpinLock retired_lock;
+  ThreadStats retired;  // what threads that exited did
 };
 
 class GuestThread;
@@ -41,6 +40,10 @@ class Runtime {
   // library's state is consistent, and unlocks them (in parent and child).
   void fork_lock();
   void fork_unlock();
+  // Everything the process's guest threads did, exited ones included.
+  void collect_stats(ThreadStats* out);
+  void retire_stats(const ThreadStats& s);
+  void mark_start();
 
   KvmDevice kvm;
   Vm vm;
@@ -50,6 +53,9 @@ class Runtime {
   VcpuPool pool{host_arena()};
   Counters counters;
   int pid = 0;  // the process this runtime's VM belongs to
+  // When the VM was made: with the TSC, the rate that turns cycles into seconds.
+  uint64_t start_tsc = 0;
+  uint64_t start_ns = 0;
   size_t xsave_size = 4096;  // bytes KVM_GET_XSAVE(2) fills
   bool fpu_ioctls = false;   // KVM has no XSAVE: move FPU state with KVM_GET/SET_FPU
   std::atomic<int> next_vcpu_id{0};

@@ -161,6 +161,7 @@ long spawn_thread(GuestThread& t, const CloneRequest& req) {
     // The child has exec'd or exited by now (vfork): its vCPU and host stack
     // come back here.
     GuestThread* c = birth.child;
+    rt.retire_stats(c->stats());
     Mapping child_stack = c->release();
     c->~GuestThread();
     host_arena()->deallocate(c, sizeof(GuestThread), alignof(GuestThread));

@@ -53,6 +53,13 @@ GuestThread* thread_on_host_stack(uint64_t sp) {
   return nullptr;
 }
 
+void for_each_registered(void (*fn)(GuestThread*, void*), void* ctx) {
+  std::lock_guard<SpinLock> g(g_lock);
+  int used = g_used.load(std::memory_order_relaxed);
+  for (int i = 0; i < used; ++i)
+    if (GuestThread* t = g_entries[i].thread.load(std::memory_order_relaxed)) fn(t, ctx);
+}
+
 void keep_only_host_stack(GuestThread* keep) {
   std::lock_guard<SpinLock> g(g_lock);
   int used = g_used.load(std::memory_order_relaxed);

@@ -16,6 +16,8 @@ void register_host_stack(uint64_t lo, uint64_t hi, GuestThread* t);
 void unregister_host_stack(GuestThread* t);
 // The thread whose host stack holds sp, or nullptr. Async-signal-safe.
 GuestThread* thread_on_host_stack(uint64_t sp);
+// Calls fn(t, ctx) for every registered thread.
+void for_each_registered(void (*fn)(GuestThread* t, void* ctx), void* ctx);
 // In a forked child: forgets every thread but `keep`.
 void keep_only_host_stack(GuestThread* keep);
 

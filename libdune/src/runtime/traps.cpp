@@ -85,11 +85,10 @@ uint32_t unmasked_fp_exceptions(GuestThread& t, int vector) {
 void handle_exception(GuestThread& t) {
   Runtime& rt = t.rt();
   const auto& ex = t.exception();
-  rt.counters.guest_faults.fetch_add(1, std::memory_order_relaxed);
+  if (ex.vector >= 0 && ex.vector < 32) ++t.stats().faults_by_vector[ex.vector];
   uint64_t addr = 0;
   FaultVerdict v;
   if (ex.vector == 14) {
-    rt.counters.page_faults.fetch_add(1, std::memory_order_relaxed);
     kvm_sregs s{};
     (void)t.vcpu().get_sregs(&s);
     addr = s.cr2;

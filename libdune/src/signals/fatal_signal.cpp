@@ -7,7 +7,17 @@
 
 namespace dune {
 
+namespace {
+void (*g_death_hook)(int) = nullptr;
+}
+
+void set_death_hook(void (*fn)(int)) { g_death_hook = fn; }
+
 [[noreturn]] void die_with_signal(int signo) {
+  if (auto hook = g_death_hook) {
+    g_death_hook = nullptr;
+    hook(signo);
+  }
   // The kernel's sigaction layout: handler, flags, restorer, mask.
   struct {
     uintptr_t handler;

@@ -8,4 +8,7 @@ namespace dune {
 // returns.
 [[noreturn]] void die_with_signal(int signo);
 
+// Called once just before die_with_signal kills (the statistics report).
+void set_death_hook(void (*fn)(int signo));
+
 }  // namespace dune

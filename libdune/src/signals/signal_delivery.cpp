@@ -135,6 +135,7 @@ bool setup_frame(GuestThread& t, const dune_tf& at, const siginfo_t& info, const
   call.rsp = l.frame;
   call.rflags = at.rflags & ~(kFlagDf | kFlagRf | kFlagTf);
   t.resume(call);
+  ++t.stats().signals;
   emit_signal(at, info, act.handler);
   return true;
 }

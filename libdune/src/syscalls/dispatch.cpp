@@ -30,6 +30,14 @@ long run_syscall(GuestThread& t, const SyscallArgs& s) {
     case SYS_shmdt: return sys_shmdt(t, s);
     case SYS_remap_file_pages: return sys_remap_file_pages(t, s);
     case SYS_arch_prctl: return sys_arch_prctl(t, s);
+    case SYS_close:
+    case SYS_dup:
+    case SYS_fcntl: return sys_on_fd(t, s);
+    case SYS_dup2:
+    case SYS_dup3: return sys_dup_onto(t, s);
+    case SYS_close_range: return sys_close_range(t, s);
+    case SYS_execve:
+    case SYS_execveat: return sys_exec(t, s);
     case SYS_exit: sys_exit(t, s);
     case SYS_exit_group: sys_exit_group(t, s);
     case SYS_clone: return sys_clone(t, s);
@@ -65,6 +73,9 @@ void complete(GuestThread& t, const SyscallArgs& s, long ret) {
 void dispatch_syscall(GuestThread& t) {
   const kvm_regs& r = t.vcpu().regs();
   SyscallArgs s{static_cast<long>(r.rax), {r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9}};
+  ThreadStats& st = t.stats();
+  ++st.syscalls;
+  if (static_cast<unsigned long>(s.nr) < static_cast<unsigned long>(kMaxSyscall)) ++st.syscalls_by_nr[s.nr];
   if (__builtin_expect(!trace::wanted(DUNE_EV_SYSCALL), 1)) {
     complete(t, s, run_syscall(t, s));
     return;

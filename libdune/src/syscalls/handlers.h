@@ -31,9 +31,15 @@ long sys_clone3(GuestThread& t, const SyscallArgs& s);
 long sys_fork(GuestThread& t, const SyscallArgs& s);
 long sys_vfork(GuestThread& t, const SyscallArgs& s);
 
+// Descriptors (fd_syscalls.cpp): the library's own stay out of the program's reach.
+long sys_on_fd(GuestThread& t, const SyscallArgs& s);        // close, dup, fcntl
+long sys_dup_onto(GuestThread& t, const SyscallArgs& s);     // dup2, dup3
+long sys_close_range(GuestThread& t, const SyscallArgs& s);
+
 // Process (process_syscalls.cpp).
 long sys_arch_prctl(GuestThread& t, const SyscallArgs& s);
 [[noreturn]] void sys_exit(GuestThread& t, const SyscallArgs& s);
 [[noreturn]] void sys_exit_group(GuestThread& t, const SyscallArgs& s);
+long sys_exec(GuestThread& t, const SyscallArgs& s);
 
 }  // namespace dune

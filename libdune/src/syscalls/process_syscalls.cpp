@@ -7,6 +7,7 @@
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
 #include "runtime/runtime.h"
+#include "runtime/stats_report.h"
 #include "syscalls/handlers.h"
 #include "syscalls/syscall_table.h"
 #include "trace/events.h"
@@ -54,8 +55,15 @@ void sys_exit_group(GuestThread& t, const SyscallArgs& s) {
     ev.u.thread.status = static_cast<int>(s.a[0]);
     trace::emit(ev);
   }
-  (void)t;
+  write_stats_report(t.rt(), "exit", static_cast<int>(s.a[0] & 0xff));
   for (;;) forward_syscall(s);
+}
+
+long sys_exec(GuestThread& t, const SyscallArgs& s) {
+  // The image goes, the process stays: its report now (the new image, if it
+  // enters Dune mode, makes its own); a failed exec just returns.
+  write_stats_report(t.rt(), "exec", 0);
+  return forward_syscall(s);
 }
 
 }  // namespace dune

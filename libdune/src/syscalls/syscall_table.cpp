@@ -58,6 +58,13 @@ SyscallClass classify_syscall(long nr) {
     case SYS_execve:
     case SYS_execveat:
       return SyscallClass::kExec;
+    case SYS_close:
+    case SYS_close_range:
+    case SYS_dup:
+    case SYS_dup2:
+    case SYS_dup3:
+    case SYS_fcntl:
+      return SyscallClass::kFd;
     default:
       return SyscallClass::kForward;
   }
@@ -82,6 +89,7 @@ const char* syscall_class_name(SyscallClass c) {
     case SyscallClass::kThread: return "thread";
     case SyscallClass::kSignal: return "signal";
     case SyscallClass::kExec: return "exec";
+    case SyscallClass::kFd: return "fd";
   }
   return "?";
 }

@@ -15,6 +15,7 @@ enum class SyscallClass : uint8_t {
   kThread,   // creates a task: clone, clone3, fork, vfork
   kSignal,   // signal state the guest sees: handlers, masks, frames
   kExec,     // replaces the image: the VM goes with it
+  kFd,       // on descriptors: the library's own stay out of the program's reach
 };
 
 SyscallClass classify_syscall(long nr);

@@ -37,7 +37,8 @@ int main(void) {
     time_t secs = time(NULL);
     dune_get_stats(&after);
     int64_t host_after = host_clock(ids[i]);
-    uint64_t exits = after.vm_exits - before.vm_exits;
+    /* dune_get_stats is itself one VM exit (a hypercall): the second one counts. */
+    uint64_t exits = after.vm_exits - before.vm_exits - 1;
     printf("timetest: clock %d: 1000 vDSO reads and time() took %llu VM exits\n", (int)ids[i],
            (unsigned long long)exits);
     if (exits != 0) ++failures;

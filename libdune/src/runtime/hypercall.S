@@ -1,0 +1,18 @@
+/* hypercall.S - long dune_hypercall(long nr, u64 a1, u64 a2, u64 a3): from
+ * guest ring 3 to the library's host side (RAX = nr, RDI/RSI/RDX = args). */
+#include "monitor/ports.h"
+
+        .section .note.GNU-stack, "", @progbits
+        .text
+        .p2align 4
+        .globl dune_hypercall
+        .hidden dune_hypercall
+        .type dune_hypercall, @function
+dune_hypercall:
+        mov %rdi, %rax
+        mov %rsi, %rdi
+        mov %rdx, %rsi
+        mov %rcx, %rdx
+        outb %al, $DUNE_PORT_HYPERCALL
+        ret
+        .size dune_hypercall, . - dune_hypercall
