@@ -1,0 +1,37 @@
+// preload.cpp - LD_PRELOAD=libdune_preload.so: the program runs in Dune mode from
+// before main. Children inherit LD_PRELOAD, so what they exec enters again.
+#include <dune/dune.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "base/log.h"
+#include "base/raw_syscall.h"
+#include "preload_config.h"
+
+namespace {
+
+const char* env(const char* name) { return std::getenv(name); }
+
+// Runs before the program's own constructors (they come after those of the
+// libraries it was preloaded with) and before main.
+__attribute__((constructor(101))) void dune_preload_start() {
+  using namespace dune;
+  log::configure_from_env();
+  PreloadConfig cfg = read_preload_config(env);
+  for (const std::string& w : cfg.warnings) log::warn("{}", w);
+  if (cfg.help) {
+    const char* text = preload_help();
+    sys::write_all(2, text, std::strlen(text));
+    sys::syscall6(SYS_exit_group, 0);
+  }
+  if (cfg.disable) return;
+  int r = dune_init_and_enter();
+  if (r != 0 && cfg.strict) {
+    // The library already said why.
+    log::error("DUNE_STRICT=1: not running natively; exiting with status 127");
+    sys::syscall6(SYS_exit_group, 127);
+  }
+}
+
+}  // namespace
