@@ -60,7 +60,7 @@ int set_budget(uint64_t bytes) {
 int get_stats(Runtime& rt, dune_stats* out) {
   // Big (a counter per syscall): from the library's allocator, not the stack.
   auto* s = new (host_arena()->allocate(sizeof(ThreadStats), alignof(ThreadStats))) ThreadStats();
-  rt.collect_stats(s);
+  rt.collect_stats(s, static_cast<int>(sys::getpid()));
   dune_stats r{};
   r.vm_exits = s->exits;
   r.syscalls = s->syscalls;

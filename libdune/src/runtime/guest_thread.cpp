@@ -100,6 +100,7 @@ Result<GuestThread*> GuestThread::create(Runtime& rt, const GuestStart& start, M
     t->host_stack_ = std::move(stack.value());
   }
   t->tid_ = static_cast<int>(sys::gettid());
+  t->tgid_ = static_cast<int>(sys::getpid());
   return t;
 }
 
@@ -144,6 +145,7 @@ Status GuestThread::reset_after_fork(const GuestStart& start) {
   stats_ = ThreadStats{};
   left_ = 0;
   tid_ = static_cast<int>(sys::gettid());
+  tgid_ = static_cast<int>(sys::getpid());
   return load(start);
 }
 
@@ -394,7 +396,7 @@ void GuestThread::exit_thread(int status) {
     trace::emit(ev);
   }
   rt_->counters.vcpus.fetch_sub(1, std::memory_order_relaxed);
-  rt_->retire_stats(stats_);
+  if (tgid_ == rt_->pid) rt_->retire_stats(stats_);
   unregister_host_stack(this);
   if (t_current == this) t_current = nullptr;
   // A vfork child's parent takes its vCPU and stack back once it resumes.

@@ -42,6 +42,9 @@ class GuestThread {
   Vcpu& vcpu() { return slot_->vcpu; }
   VcpuSlot* slot() const { return slot_; }
   int tid() const { return tid_; }
+  // The process the thread belongs to (a CLONE_VM child without CLONE_THREAD,
+  // such as a vfork child, is another process in the same VM).
+  int tgid() const { return tgid_; }
 
   // The ring-3 state the guest resumes at if run now. At an exception: the
   // CPU's frame; at the syscall landing: the state sysret returns to.
@@ -110,6 +113,7 @@ class GuestThread {
   VcpuSlot* slot_ = nullptr;
   Mapping host_stack_;
   int tid_ = 0;
+  int tgid_ = 0;
   Stop stop_ = Stop::kNone;
   ExceptionState exception_;
   uint64_t retried_rip_ = 0;

@@ -67,12 +67,22 @@ void Runtime::fork_unlock() {
   mm->unlock_for_fork();
 }
 
-void Runtime::collect_stats(ThreadStats* out) {
-  {
+void Runtime::collect_stats(ThreadStats* out, int process) {
+  *out = ThreadStats{};
+  if (process == pid) {
     std::lock_guard<SpinLock> g(counters.retired_lock);
     *out = counters.retired;
   }
-  for_each_registered([](GuestThread* t, void* o) { static_cast<ThreadStats*>(o)->add(t->stats()); }, out);
+  struct Ctx {
+    ThreadStats* out;
+    int pid;
+  } ctx{out, process};
+  for_each_registered(
+      [](GuestThread* t, void* p) {
+        auto* c = static_cast<Ctx*>(p);
+        if (t->tgid() == c->pid) c->out->add(t->stats());
+      },
+      &ctx);
 }
 
 void Runtime::retire_stats(const ThreadStats& s) {
@@ -168,11 +178,15 @@ Result<Runtime*> Runtime::create() {
   }
   rt->pid = static_cast<int>(sys::getpid());
   rt->mark_start();
-  adopt_host_handlers();
   configure_stats_report();
-  set_death_hook([](int signo) {
-    if (Runtime* r = runtime()) write_stats_report(*r, "signal", signo);
-  });
+  if (stats_report_enabled()) {
+    auto report = [](int signo) {
+      if (Runtime* r = runtime()) write_stats_report(*r, "signal", signo);
+    };
+    set_death_hook(report);
+    set_fatal_signal_hook(report);
+  }
+  adopt_host_handlers();
   log::debug("VM ready: flavour {}, {} slots covering {} bytes, {} guest-physical layout",
              dune_flavour_name(rt->traits.flavour), rt->mm->slot_count(), rt->mm->covered_bytes(),
              rt->mm->identity() ? "identity" : "packed");

@@ -40,8 +40,9 @@ class Runtime {
   // library's state is consistent, and unlocks them (in parent and child).
   void fork_lock();
   void fork_unlock();
-  // Everything the process's guest threads did, exited ones included.
-  void collect_stats(ThreadStats* out);
+  // Everything the guest threads of process pid did, exited ones included
+  // (those of the process that created the VM).
+  void collect_stats(ThreadStats* out, int pid);
   void retire_stats(const ThreadStats& s);
   void mark_start();
 

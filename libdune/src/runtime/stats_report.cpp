@@ -9,7 +9,7 @@
 #include <ctime>
 #include <new>
 
-#include "base/host_arena.h"
+#include <sys/mman.h>
 #include "base/log.h"
 #include "base/raw_syscall.h"
 #include "runtime/runtime.h"
@@ -106,10 +106,15 @@ void write_stats_report(Runtime& rt, const char* end, int status) {
     }
     path[o] = 0;
   }
-  auto* s = new (host_arena()->allocate(sizeof(ThreadStats), alignof(ThreadStats))) ThreadStats();
-  rt.collect_stats(s);
+  // Straight from mmap: this may run in a signal handler (a fatal signal's
+  // report), interrupting code that holds the allocator's lock.
   constexpr size_t kCap = 128 * 1024;
-  Out out{static_cast<char*>(host_arena()->allocate(kCap, 16)), kCap - 2};
+  constexpr size_t kStatsBytes = (sizeof(ThreadStats) + 4095) & ~4095ul;
+  long mem = sys::mmap(nullptr, kStatsBytes + kCap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (sys::is_error(mem)) return;
+  auto* s = new (reinterpret_cast<void*>(mem)) ThreadStats();
+  rt.collect_stats(s, static_cast<int>(pid));
+  Out out{reinterpret_cast<char*>(mem) + kStatsBytes, kCap - 2};
 
   char exe[1024];
   long n = sys::syscall6(SYS_readlink, reinterpret_cast<long>("/proc/self/exe"), reinterpret_cast<long>(exe),
@@ -169,8 +174,9 @@ void write_stats_report(Runtime& rt, const char* end, int status) {
   } else {
     log::warn("DUNE_STATS: cannot open {}: {}", path, log::errno_name(static_cast<int>(fd)));
   }
-  host_arena()->deallocate(out.buf, kCap, 16);
-  host_arena()->deallocate(s, sizeof(ThreadStats), alignof(ThreadStats));
+  sys::munmap(reinterpret_cast<void*>(mem), kStatsBytes + kCap);
 }
+
+bool stats_report_enabled() { return g_path[0] != 0; }
 
 }  // namespace dune

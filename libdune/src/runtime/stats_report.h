@@ -10,6 +10,8 @@ class Runtime;
 void configure_stats_report();
 // Writes the summary if DUNE_STATS asked for one. end: "exit", "signal" or
 // "exec"; status: the exit status or signal number.
+// Async-signal-safe (a fatal signal's handler writes it).
 void write_stats_report(Runtime& rt, const char* end, int status);
+bool stats_report_enabled();
 
 }  // namespace dune

@@ -18,6 +18,7 @@
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
 #include "runtime/runtime.h"
+#include "runtime/thread_registry.h"
 #include "signals/signal_table.h"
 #include "syscalls/handlers.h"
 #include "trace/events.h"
@@ -160,8 +161,9 @@ long spawn_thread(GuestThread& t, const CloneRequest& req) {
   if (birth.vfork && state == 1) {
     // The child has exec'd or exited by now (vfork): its vCPU and host stack
     // come back here.
+    // (Its statistics were its own process's: they are not this one's.)
     GuestThread* c = birth.child;
-    rt.retire_stats(c->stats());
+    unregister_host_stack(c);
     Mapping child_stack = c->release();
     c->~GuestThread();
     host_arena()->deallocate(c, sizeof(GuestThread), alignof(GuestThread));

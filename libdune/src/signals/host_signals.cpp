@@ -19,6 +19,8 @@ namespace dune {
 
 namespace {
 
+long raw_sigaction(int sig, const KernelSigaction* act, KernelSigaction* old);
+
 bool is_fault_signal(int sig) {
   return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
 }
@@ -47,6 +49,33 @@ void run_natively(int sig, siginfo_t* info, ucontext_t* uc) {
 }
 
 }  // namespace
+
+namespace {
+void (*g_fatal_hook)(int) = nullptr;
+}
+
+bool kills_by_default(int sig) {
+  switch (sig) {
+    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:          // ignored
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:          // stop
+    case SIGKILL:
+      return false;
+    default:
+      return sig >= 1 && sig <= kMaxSignal;
+  }
+}
+
+void set_fatal_signal_hook(void (*hook)(int)) { g_fatal_hook = hook; }
+
+// A signal left at SIG_DFL that kills: report, then die of it for real.
+extern "C" void dune_host_fatal_signal(int sig, siginfo_t*, void*) {
+  if (auto hook = g_fatal_hook) hook(sig);
+  KernelSigaction dfl{};
+  raw_sigaction(sig, &dfl, nullptr);
+  uint64_t set = sigbit(sig);
+  sys::syscall6(SYS_rt_sigprocmask, SIG_UNBLOCK, reinterpret_cast<long>(&set), 0, 8);
+  sys::syscall6(SYS_tgkill, sys::getpid(), sys::gettid(), sig);
+}
 
 extern "C" void dune_host_signal(int sig, siginfo_t* info, void* ucv) {
   auto* uc = static_cast<ucontext_t*>(ucv);
@@ -80,7 +109,12 @@ extern "C" void dune_host_signal(int sig, siginfo_t* info, void* ucv) {
 
 Status install_host_action(int sig, const KernelSigaction& guest) {
   KernelSigaction host = guest;
-  if (guest.handler > 1) {
+  if (guest.handler == 0 && g_fatal_hook && kills_by_default(sig)) {
+    host.handler = reinterpret_cast<uint64_t>(&dune_host_fatal_signal);
+    host.flags = SA_SIGINFO | kSaRestorer | SA_RESTART;
+    host.restorer = reinterpret_cast<uint64_t>(&dune_host_restorer);
+    host.mask = ~0ull;
+  } else if (guest.handler > 1) {
     host.handler = reinterpret_cast<uint64_t>(&dune_host_signal);
     host.flags = SA_SIGINFO | kSaRestorer |
                  (guest.flags & (SA_RESTART | SA_NOCLDSTOP | SA_NOCLDWAIT));
@@ -96,9 +130,12 @@ void adopt_host_handlers() {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     KernelSigaction cur{};
     if (raw_sigaction(sig, nullptr, &cur) != 0) continue;
-    if (cur.handler == reinterpret_cast<uint64_t>(&dune_host_signal)) continue;
+    if (cur.handler == reinterpret_cast<uint64_t>(&dune_host_signal) ||
+        cur.handler == reinterpret_cast<uint64_t>(&dune_host_fatal_signal))
+      continue;
     table.set(sig, cur);
-    if (cur.handler > 1) (void)install_host_action(sig, cur);
+    if (cur.handler > 1 || (cur.handler == 0 && g_fatal_hook && kills_by_default(sig)))
+      (void)install_host_action(sig, cur);
   }
 }
 

@@ -20,6 +20,13 @@ Status install_host_action(int sig, const KernelSigaction& guest);
 // entered Dune mode.
 void adopt_host_handlers();
 
+// With a report to write at the end of the process (DUNE_STATS), a signal
+// whose default action kills is caught first: the hook runs, then the signal
+// is raised again with SIG_DFL and kills exactly as it would have.
+void set_fatal_signal_hook(void (*hook)(int signo));
+// Linux's default action for sig is to end the process.
+bool kills_by_default(int sig);
+
 // Current host (== guest) signal mask, and setting it.
 uint64_t current_sigmask();
 void set_sigmask(uint64_t mask);
