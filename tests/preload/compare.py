@@ -74,6 +74,9 @@ def cases(args, data, work):
         "gzip": dict(cmd=["sh", "-c",
                           f"gzip -c {data}/lines.txt > {work}/l.gz && gunzip -c {work}/l.gz | cmp - {data}/lines.txt && "
                           f"gzip -l {work}/l.gz | tail -1 | awk '{{print $2}}'"]),
+        # CPU-bound: few syscalls for much computation (the benchmark's 5 % class).
+        "python3_compute": dict(cmd=["python3", "-c", "print(sum(i * i % 7 for i in range(12_000_000)))"]),
+        "gzip9": dict(cmd=["gzip", "-9", "-c", f"{data}/lines.txt"]),
         "cxx": dict(cmd=[f"{p}/cxx_features", f"{work}/cxx.dat"]),
         "crash_segv": dict(cmd=[f"{p}/crash", "segv"]),
         "crash_abort": dict(cmd=[f"{p}/crash", "abort"]),

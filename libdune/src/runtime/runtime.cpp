@@ -187,7 +187,8 @@ Result<Runtime*> Runtime::create() {
     set_fatal_signal_hook(report);
   }
   adopt_host_handlers();
-  log::debug("VM ready: flavour {}, {} slots covering {} bytes, {} guest-physical layout",
+  // Info level: the one line that says this process is in Dune mode.
+  log::info("pid {}: VM ready: flavour {}, {} slots covering {} bytes, {} guest-physical layout", sys::getpid(),
              dune_flavour_name(rt->traits.flavour), rt->mm->slot_count(), rt->mm->covered_bytes(),
              rt->mm->identity() ? "identity" : "packed");
   g_runtime.store(rt, std::memory_order_release);

@@ -1,5 +1,8 @@
 // process_syscalls.cpp - syscalls that act on the vCPU: FS/GS bases, thread and process exit.
 #include <asm/prctl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/syscall.h>
 
 #include "base/log.h"
@@ -59,10 +62,35 @@ void sys_exit_group(GuestThread& t, const SyscallArgs& s) {
   for (;;) forward_syscall(s);
 }
 
+namespace {
+
+// Whether exec will likely succeed: the file is there, regular and executable
+// for the effective ids. The kernel reads the guest's path (guest virtual ==
+// host virtual), so a bad pointer is its EFAULT, not our crash. A shell
+// searching PATH fails many execs; each must not end the process's report.
+bool exec_may_succeed(const SyscallArgs& s) {
+  int dirfd = AT_FDCWD;
+  uint64_t path = s.a[0];
+  int flags = 0;
+  if (s.nr == SYS_execveat) {
+    dirfd = static_cast<int>(s.a[0]);
+    path = s.a[1];
+    flags = static_cast<int>(s.a[4]) & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+  }
+  struct stat st;
+  if (sys::syscall6(SYS_newfstatat, dirfd, static_cast<long>(path), reinterpret_cast<long>(&st), flags) != 0)
+    return false;
+  if (!S_ISREG(st.st_mode)) return false;
+  long r = sys::syscall6(SYS_faccessat2, dirfd, static_cast<long>(path), X_OK, AT_EACCESS | flags);
+  return r == 0 || r == -ENOSYS;  // no faccessat2 (before 5.8): assume it may
+}
+
+}  // namespace
+
 long sys_exec(GuestThread& t, const SyscallArgs& s) {
   // The image goes, the process stays: its report now (the new image, if it
   // enters Dune mode, makes its own); a failed exec just returns.
-  write_stats_report(t.rt(), "exec", 0);
+  if (exec_may_succeed(s)) write_stats_report(t.rt(), "exec", 0);
   return forward_syscall(s);
 }
 
