@@ -150,21 +150,26 @@ int host_fault_signal(const FaultVerdict& v, bool is_write) {
   return allowed ? SIGBUS : SIGSEGV;
 }
 
-void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, int signo, bool may_deliver) {
+void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, const FaultVerdict& v, int signo,
+                       bool may_deliver) {
   dune_tf tf;
   t.user_state(&tf);
   FaultSignal f{signo, signo == SIGBUS ? int{BUS_ADRERR} : int{SEGV_ACCERR}, addr, 14,
                 is_write ? 6ull : 4ull, addr};
-  if (may_deliver && deliver_fault_signal(t, f)) return;
+  bool delivered = may_deliver && deliver_fault_signal(t, f);
   if (trace::wanted(DUNE_EV_HOSTFAULT)) {
     dune_event ev{};
     ev.kind = DUNE_EV_HOSTFAULT;
     ev.regs = &tf;
     ev.u.hostfault.addr = addr;
     ev.u.hostfault.is_write = is_write;
-    ev.u.hostfault.outcome = DUNE_FAULT_FATAL;
+    ev.u.hostfault.outcome = delivered ? DUNE_FAULT_SIGNAL : DUNE_FAULT_FATAL;
+    ev.u.hostfault.mapped = v.mapped;
+    ev.u.hostfault.prot = v.prot;
+    ev.u.hostfault.signo = signo;
     trace::emit(ev);
   }
+  if (delivered) return;
   log::info("host refused a {} at {:#x} (rip={:#x}): killed by signal {}", is_write ? "write" : "read",
             addr, uint64_t{tf.rip}, signo);
   die_with_signal(signo);
