@@ -113,7 +113,7 @@ def case_badstack_heap(env):
     _, text = env.trace(["-k", "-e", "badstack", env.prog("badstack"), "heap"], 0, "text.txt")
     check(re.search(r"^badstack rsp=0x[0-9a-f]+ in 0x[0-9a-f]+-0x[0-9a-f]+ rw- .*\(not a stack\)", text, re.M),
           f"no badstack line in:\n{text}")
-    check(re.search(rf"^ > #\d+ 0x[0-9a-f]+ lost_in_the_heap\+0x[0-9a-f]+ at \S*badstack\.c:{line} ", text, re.M),
+    check(re.search(rf"^ > #\d+ 0x[0-9a-f]+ lost_in_the_heap\+0x[0-9a-f]+ \(\S*badstack\.c:{line}\) ", text, re.M),
           f"no backtrace line names lost_in_the_heap at badstack.c:{line}:\n{text}")
 
 
@@ -127,6 +127,8 @@ def case_badstack_nowhere(env):
     check(frame_names(bad[0])[:1] == ["lost_in_nowhere"], f"the backtrace does not start in lost_in_nowhere: {bad[0]}")
     ends = [e for e in events if e["event"] == "process" and e.get("killed_by") == "SIGSEGV"]
     check(ends, f"the process was not reported killed by SIGSEGV:\n{text}")
+    fatal = [e for e in events if e["event"] == "fault"]
+    check(fatal and fatal[-1]["outcome"] == "fatal", f"no fatal fault after the bad stack:\n{text}")
     check("dunetrace:" not in p.stderr, f"dunetrace complained: {p.stderr}")
 
 
@@ -137,7 +139,7 @@ def case_readonly_fault(env):
     check(m, f"the program's own stdout is not on stdout: {p.stdout!r}")
     addr = int(m.group(1), 16) + 8
     fault = re.search(rf"^fault page_fault write {addr:#x} \(mapped r--\) at 0x[0-9a-f]+ "
-                      rf"poke_readonly\+0x[0-9a-f]+ at \S*readonly_fault\.c:{line} -> fatal SIGSEGV$", text, re.M)
+                      rf"poke_readonly\+0x[0-9a-f]+ \(\S*readonly_fault\.c:{line}\) -> fatal SIGSEGV$", text, re.M)
     check(fault, f"no fault line for the write at {addr:#x} in poke_readonly (line {line}):\n{text}")
     killed = re.search(r"^\+\+\+ killed by SIGSEGV \+\+\+$", text, re.M)
     check(killed and killed.start() > fault.start(), f"no SIGSEGV death after the fault:\n{text}")
@@ -188,6 +190,16 @@ def case_json(env):
     events = json_lines(text)
     check(any(e["event"] == "fault" for e in events), "no fault event in JSON")
     check(any("seconds" in e for e in events), "-T gave no seconds")
+    # VM exits: the reason, the guest rip symbolized, the host's cycles.
+    _, text = env.trace(["--json", "-e", "exit=syscall", env.prog("getppid_loop"), "3"], 0, "exits.json")
+    exits = json_lines(text)
+    check(all(e["event"] == "exit" and e["reason"] == "syscall" and e["cycles"] > 0 for e in exits),
+          f"exit events:\n{text}")
+    ours = [e for e in exits if e["at"].get("function") == "syscall"]
+    check(len(ours) == 3, f"not 3 exits at libc's syscall():\n{text}")
+    # -T in text: cycles and seconds.
+    _, text = env.trace(["-T", "-e", "syscall=getppid", env.prog("getppid_loop"), "2"], 0, "t.txt")
+    check(re.fullmatch(r"(getppid\(\) = \d+ <\d+ cycles \d+\.\d{6}s>\n){2}", text), f"-T lines:\n{text}")
 
 
 def tasks_printed(stdout):
@@ -226,6 +238,12 @@ def case_follow(env):
     check(threads == {t for t in tasks if t[0] != t[1]}, f"thread starts {threads} != threads {tasks}")
     ends = [e for e in events if e["event"] == "process" and e["action"] == "exit" and e["what"] == "process"]
     check({(e["pid"], e.get("status")) for e in ends} == {(root, 0), (child, 3)}, f"process ends: {ends}")
+    thread_ends = {(e["pid"], e["tid"]) for e in events
+                   if e["event"] == "process" and e["action"] == "exit" and e["what"] == "thread" and e["status"] == 0}
+    check(thread_ends == threads, f"thread ends {thread_ends} != threads {threads}")
+    # Threads run on stacks of their own: none is a bad stack.
+    _, text = env.trace(["-f", "-e", "badstack", env.prog("forks_threads")], 0, "bs.txt")
+    check(text == "", f"bad stacks in threads:\n{text}")
 
 
 def case_follow_text(env):
@@ -244,6 +262,37 @@ def case_follow_text(env):
             check(int(call.group(2)) == want, f"wrong label: {line!r}")
             seen.add((pid, tid))
     check(seen == tasks, f"tasks seen {sorted(seen)} != tasks printed {sorted(tasks)}")
+
+
+def case_signals(env):
+    # Delivered to handlers, one on a sigaltstack (no bad stack there).
+    _, text = env.trace(["--json", "-e", "signal,badstack,process", env.prog("signals"), "handled"], 0)
+    events = json_lines(text)
+    check(not [e for e in events if e["event"] == "badstack"], f"a handler on its sigaltstack is a bad stack?\n{text}")
+    sigs = [e for e in events if e["event"] == "signal"]
+    check([e["signal"] for e in sigs] == ["SIGUSR1", "SIGUSR2"], f"signals: {sigs}")
+    usr1, usr2 = sigs
+    check(usr1["code"] == "SI_TKILL" and usr1["sender_pid"] == usr1["pid"] and
+          usr1["handler_at"]["function"] == "on_usr1", f"SIGUSR1: {usr1}")
+    check(usr2["code"] == "SI_USER" and usr2["handler_at"]["function"] == "on_usr2", f"SIGUSR2: {usr2}")
+    _, text = env.trace(["-e", "signal=SIGUSR2", env.prog("signals"), "handled"], 0, "usr2.txt")
+    check(re.fullmatch(r"--- SIGUSR2 \{si_code=SI_USER, si_pid=\d+, si_uid=\d+\} handler 0x[0-9a-f]+ on_usr2\+0x0 "
+                       r"\(\S*signals\.c:\d+\) at 0x[0-9a-f]+ kill\+0x[0-9a-f]+ .*---\n", text),
+          f"-e signal=SIGUSR2:\n{text}")
+    # A fault caught by the program: the fault (outcome signal), then its signal.
+    _, text = env.trace(["--json", "-e", "fault,signal", env.prog("signals"), "segv"], 0, "segv.json")
+    events = json_lines(text)
+    check([e["event"] for e in events] == ["fault", "signal"], f"not a fault then its signal:\n{text}")
+    fault, sig = events
+    check(fault["outcome"] == "signal" and fault["signal"] == "SIGSEGV" and fault["prot"] == "r--" and
+          fault["at"]["function"] == "poke", f"fault: {fault}")
+    check(sig["signal"] == "SIGSEGV" and sig["code"] == "SEGV_ACCERR" and sig["addr"] == fault["addr"] and
+          sig["handler_at"]["function"] == "on_segv", f"signal: {sig}")
+    # Killed by a signal's default action: the library reports the death.
+    _, text = env.trace(["--json", "-e", "process", env.prog("signals"), "term"], 128 + 15, "term.json")
+    deaths = [e for e in json_lines(text) if e.get("action") == "exit"]
+    check(len(deaths) == 1 and deaths[0].get("killed_by") == "SIGTERM" and "tsc" in deaths[0],
+          f"the death by SIGTERM is not the library's event:\n{text}")
 
 
 def case_filter(env):

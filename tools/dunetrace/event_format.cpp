@@ -43,7 +43,7 @@ std::string location_text(const Location& l) {
     s += " " + l.symbol.function;
   else if (!l.module.empty())
     s += fmt::format(" ({}+{:#x})", l.module, l.module_offset);
-  if (!l.symbol.file.empty()) s += fmt::format(" at {}:{}", l.symbol.file, l.symbol.line);
+  if (!l.symbol.file.empty()) s += fmt::format(" ({}:{})", l.symbol.file, l.symbol.line);
   return s;
 }
 
@@ -70,6 +70,10 @@ std::string prot_or_unmapped(int32_t mapped, int32_t prot) {
 }
 
 bool has_cycles(uint32_t kind) { return kind == DUNE_EV_VMEXIT || kind == DUNE_EV_SYSCALL; }
+
+// A signal sent by a process (kill, tgkill, sigqueue) carries the sender's
+// pid and uid where a fault's carries the address.
+bool from_a_process(int code) { return code == SI_USER || code == SI_TKILL || code == SI_QUEUE; }
 
 }  // namespace
 
@@ -177,13 +181,22 @@ std::string EventFormatter::format(const EventData& e) const {
       case DUNE_EV_SIGNAL:
         o.add("signal", signal_name(u.signal.signo));
         o.add("code", si_code_name(u.signal.signo, u.signal.code));
-        o.add("addr", hex(u.signal.addr));
+        if (from_a_process(u.signal.code)) {
+          o.add("sender_pid", static_cast<uint32_t>(u.signal.addr));
+          o.add("sender_uid", static_cast<uint32_t>(u.signal.addr >> 32));
+        } else {
+          o.add("addr", hex(u.signal.addr));
+        }
         o.add("handler", hex(u.signal.handler));
+        if (e.handler) o.add_raw("handler_at", location_json(*e.handler));
         break;
       case DUNE_EV_THREAD:
         o.add("what", u.thread.process ? "process" : "thread");
-        o.add("action", u.thread.started ? "start" : "exit");
-        if (u.thread.started && u.thread.process) o.add("ppid", u.thread.ppid);
+        o.add("action", !u.thread.started ? "exit" : e.exec ? "exec" : "start");
+        if (u.thread.started && u.thread.process) {
+          o.add("ppid", u.thread.ppid);
+          if (!e.exe.empty()) o.add("exe", e.exe);
+        }
         if (!u.thread.started) {
           if (u.thread.signo)
             o.add("killed_by", signal_name(u.thread.signo));
@@ -253,15 +266,25 @@ std::string EventFormatter::format(const EventData& e) const {
         line += fmt::format(", sigaltstack {:#x}-{:#x}", u.badstack.altstack_start, u.badstack.altstack_end);
       break;
     }
-    case DUNE_EV_SIGNAL:
-      line += fmt::format("--- {} {{si_code={}, si_addr={:#x}}} handler {:#x}{} ---", signal_name(u.signal.signo),
-                          si_code_name(u.signal.signo, u.signal.code), u.signal.addr, u.signal.handler, at);
+    case DUNE_EV_SIGNAL: {
+      std::string info = from_a_process(u.signal.code)
+                             ? fmt::format("si_pid={}, si_uid={}", static_cast<uint32_t>(u.signal.addr),
+                                           static_cast<uint32_t>(u.signal.addr >> 32))
+                             : fmt::format("si_addr={:#x}", u.signal.addr);
+      line += fmt::format("--- {} {{si_code={}, {}}} handler {}{} ---", signal_name(u.signal.signo),
+                          si_code_name(u.signal.signo, u.signal.code), info,
+                          e.handler ? location_text(*e.handler) : fmt::format("{:#x}", u.signal.handler), at);
       break;
+    }
     case DUNE_EV_THREAD: {
       const char* what = u.thread.process ? "" : "thread ";
-      if (u.thread.started)
-        line += u.thread.process ? fmt::format("+++ process started (parent {}) +++", u.thread.ppid)
-                                 : std::string("+++ thread started +++");
+      std::string exe = e.exe.empty() ? std::string() : " " + e.exe;
+      if (u.thread.started && !u.thread.process)
+        line += "+++ thread started +++";
+      else if (u.thread.started && e.exec)
+        line += fmt::format("+++ exec'd{} +++", exe);
+      else if (u.thread.started)
+        line += fmt::format("+++ process started{} (parent {}) +++", exe, u.thread.ppid);
       else if (u.thread.signo)
         line += fmt::format("+++ {}killed by {} +++", what, signal_name(u.thread.signo));
       else

@@ -15,6 +15,9 @@ struct EventData {
   const Location* at = nullptr;      // the guest rip, where the event has one worth naming
   std::vector<Location> backtrace;   // -k
   std::string mapping_name;          // badstack: the path of the mapping rsp fell in
+  const Location* handler = nullptr; // signal: the handler it was delivered to
+  bool exec = false;                 // process start: a new image of a process seen before
+  std::string exe;                   // process start: its program, "" if unknown
 };
 
 struct FormatStyle {

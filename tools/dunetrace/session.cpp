@@ -16,6 +16,7 @@
 #include <cstring>
 #include <ctime>
 #include <list>
+#include <unordered_set>
 #include <new>
 
 #include "elf_image.h"
@@ -40,6 +41,13 @@ using dune::trace_wire::SummaryTable;
 using dune::trace_wire::TraceRecord;
 using dune::TraceConfig;
 using dune::encode_trace_config;
+
+// /proc/PID/exe, or "" (the process may be gone already).
+std::string program_of(int pid) {
+  char buf[4096];
+  ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
 
 void say(const std::string& msg) {
   std::string line = "dunetrace: " + msg + "\n";
@@ -129,6 +137,7 @@ class Session {
   bool any_process_ = false;  // some process entered Dune mode and reported
   int interrupted_by_ = 0;
   uint64_t event_no_ = 0;
+  std::unordered_set<int> live_;  // processes started and not ended
 };
 
 bool Session::listen_on(const std::string& path) {
@@ -288,10 +297,13 @@ void Session::handle(const TraceRecord& rec) {
   ++event_no_;
   const dune_event& ev = rec.event;
   bool is_process = ev.kind == DUNE_EV_THREAD && ev.u.thread.process;
+  bool exec = false;
   if (is_process && ev.u.thread.started) {
     maps_.forget(ev.pid);  // a new image
     any_process_ = true;
+    exec = !live_.insert(ev.pid).second;  // it started before: this is an exec
   }
+  if (is_process && !ev.u.thread.started) live_.erase(ev.pid);
   EventKind kind = ev.kind == DUNE_EV_VMEXIT     ? kKindExit
                    : ev.kind == DUNE_EV_SYSCALL  ? kKindSyscall
                    : ev.kind == DUNE_EV_BADSTACK ? kKindBadstack
@@ -303,6 +315,8 @@ void Session::handle(const TraceRecord& rec) {
 
   EventData d;
   d.rec = &rec;
+  d.exec = exec;
+  if (is_process && ev.u.thread.started) d.exe = program_of(ev.pid);
   bool regs = rec.flags & dune::trace_wire::kHasRegs;
   Location at;
   if (regs && kind != kKindSyscall && kind != kKindProcess) {
@@ -312,6 +326,11 @@ void Session::handle(const TraceRecord& rec) {
   if (regs && opts_.stack_depth > 0) {
     for (const UnwoundFrame& f : unwinder_.unwind(ev.pid, rec.regs, opts_.stack_depth, event_no_))
       d.backtrace.push_back(locator_.locate(ev.pid, f.ip, !f.exact, event_no_));
+  }
+  Location handler;
+  if (ev.kind == DUNE_EV_SIGNAL && ev.u.signal.handler > 1) {
+    handler = locator_.locate(ev.pid, ev.u.signal.handler, false, event_no_);
+    d.handler = &handler;
   }
   if (ev.kind == DUNE_EV_BADSTACK && ev.u.badstack.map_end)
     if (const MappedRegion* r = maps_.find(ev.pid, ev.u.badstack.map_start, event_no_)) d.mapping_name = r->path;
@@ -326,17 +345,28 @@ bool Session::done() const {
 }
 
 void Session::loop() {
+  // While events flow, dunetrace collects them every kBatchNs instead of
+  // sleeping in poll on the sockets: a sender that finds dunetrace asleep
+  // pays for waking it (an IPI, dear in a VM), more than for the event.
+  constexpr long kBatchNs = 100 * 1000;
+  constexpr int kQuietRounds = 20;  // then back to sleeping until something comes
+  int busy = 0;
   while (!done()) {
     std::vector<pollfd> fds;
     fds.push_back({signal_fd_.get(), POLLIN, 0});
-    fds.push_back({listen_fd_.get(), POLLIN, 0});
-    for (auto& c : clients_) fds.push_back({c.get(), POLLIN, 0});
-    int n = poll(fds.data(), fds.size(), -1);
-    if (n < 0 && errno != EINTR) {
-      say(std::string("poll: ") + std::strerror(errno));
-      return;
+    if (busy > 0) {
+      timespec nap{0, kBatchNs};
+      ppoll(fds.data(), 1, &nap, nullptr);
+    } else {
+      fds.push_back({listen_fd_.get(), POLLIN, 0});
+      for (auto& c : clients_) fds.push_back({c.get(), POLLIN, 0});
+      if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
+        say(std::string("poll: ") + std::strerror(errno));
+        return;
+      }
     }
     if (fds[0].revents) on_signals();
+    uint64_t before = event_no_;
     accept_all();
     for (auto it = clients_.begin(); it != clients_.end();) {
       if (read_client(it->get()))
@@ -345,6 +375,7 @@ void Session::loop() {
         it = clients_.erase(it);
     }
     out_.flush();
+    busy = event_no_ != before ? kQuietRounds : busy - 1;
   }
   // What was sent before the end is in the sockets still.
   accept_all();
