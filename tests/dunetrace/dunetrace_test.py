@@ -176,6 +176,10 @@ def case_summary_getppid(env):
     check(len(rows) == 1 and rows[0]["count"] == 1000, f"JSON getppid row: {rows}")
     exits = [e for e in json_lines(text) if e.get("table") == "exit" and e["name"] == "syscall"]
     check(exits and exits[0]["count"] >= 1000, f"fewer than 1000 syscall exits: {exits}")
+    # With -f every process and thread adds to the one table: five tasks, one getpgid each.
+    _, text = env.trace(["-c", "-f", "-e", "syscall=getpgid", env.prog("forks_threads")], 0, "cf.txt")
+    rows = summary_rows(text)
+    check("getpgid" in rows and rows["getpgid"][5] == "5", f"-c -f does not count 5 getpgid:\n{text}")
 
 
 def case_json(env):
@@ -288,6 +292,12 @@ def case_signals(env):
           fault["at"]["function"] == "poke", f"fault: {fault}")
     check(sig["signal"] == "SIGSEGV" and sig["code"] == "SEGV_ACCERR" and sig["addr"] == fault["addr"] and
           sig["handler_at"]["function"] == "on_segv", f"signal: {sig}")
+    # An access the host refuses (a shared mapping past its file's end): SIGBUS.
+    line = env.line_of("signals.c", "bus")
+    _, text = env.trace(["--json", "-e", "fault,process", env.prog("signals"), "bus"], 128 + 7, "bus.json")
+    faults = [e for e in json_lines(text) if e["event"] == "fault"]
+    check(len(faults) == 1 and faults[0]["vector"] == "host" and faults[0]["outcome"] == "fatal" and
+          faults[0]["signal"] == "SIGBUS" and faults[0]["at"]["line"] == line, f"host fault:\n{text}")
     # Killed by a signal's default action: the library reports the death.
     _, text = env.trace(["--json", "-e", "process", env.prog("signals"), "term"], 128 + 15, "term.json")
     deaths = [e for e in json_lines(text) if e.get("action") == "exit"]

@@ -146,10 +146,14 @@ std::string EventFormatter::format(const EventData& e) const {
         break;
       case DUNE_EV_HOSTFAULT:
         o.add("vector", "host");
-        o.add("addr", hex(u.hostfault.addr));
-        o.add("access", u.hostfault.is_write ? "write" : "read");
-        o.add("mapped", u.hostfault.mapped != 0);
-        if (u.hostfault.mapped) o.add("prot", prot_string(u.hostfault.prot));
+        if (u.hostfault.addr) {
+          o.add("addr", hex(u.hostfault.addr));
+          o.add("access", u.hostfault.is_write ? "write" : "read");
+          o.add("mapped", u.hostfault.mapped != 0);
+          if (u.hostfault.mapped) o.add("prot", prot_string(u.hostfault.prot));
+        } else {
+          o.add_null("addr");
+        }
         o.add("outcome", fault_outcome_name(u.hostfault.outcome));
         o.add("signal", signal_name(u.hostfault.signo));
         break;
@@ -247,8 +251,12 @@ std::string EventFormatter::format(const EventData& e) const {
       if (u.fault.signo) line += " " + signal_name(u.fault.signo);
       break;
     case DUNE_EV_HOSTFAULT:
-      line += fmt::format("fault host {} {:#x} ({})", u.hostfault.is_write ? "write" : "read", u.hostfault.addr,
-                          prot_or_unmapped(u.hostfault.mapped, u.hostfault.prot));
+      // KVM does not always say where (PVM's EFAULT without memory-fault information).
+      if (u.hostfault.addr)
+        line += fmt::format("fault host {} {:#x} ({})", u.hostfault.is_write ? "write" : "read", u.hostfault.addr,
+                            prot_or_unmapped(u.hostfault.mapped, u.hostfault.prot));
+      else
+        line += "fault host access at an address KVM did not give";
       line += at + " -> " + fault_outcome_name(u.hostfault.outcome) + " " + signal_name(u.hostfault.signo);
       break;
     case DUNE_EV_BADSTACK: {

@@ -13,14 +13,15 @@ namespace dunetrace {
 namespace {
 
 po::options_description visible_options() {
-  po::options_description d("Options");
+  po::options_description d("Options", 100, 50);
   // clang-format off
   d.add_options()
     ("help,h", "show this help and exit")
     ("output,o", po::value<std::string>()->value_name("FILE"),
      "write the trace to FILE instead of stderr")
     ("ff", "with -o: one file per process, FILE.PID (implies -f)")
-    ("follow,f", "follow forks and threads; every line shows [pid P tid T]")
+    ("follow,f", "follow forks, threads and exec'd images; every line shows [pid P tid T] "
+                 "(without -f: the first thread of PROG only)")
     ("events,e", po::value<std::vector<std::string>>()->composing()->value_name("EXPR"),
      "which events (repeatable): KIND[,KIND...] or KIND=VALUE[,VALUE...]; see below")
     ("stack,k", "a backtrace with each event (guest registers, unwound with libunwind)")

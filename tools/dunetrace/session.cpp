@@ -129,6 +129,7 @@ class Session {
   UniqueFd listen_fd_, signal_fd_;
   std::list<UniqueFd> clients_;
   sigset_t old_mask_{};
+  sighandler_t old_sigpipe_ = SIG_DFL;
   pid_t root_ = -1;
   int root_status_ = 0;
   bool root_done_ = false;
@@ -152,8 +153,8 @@ bool Session::listen_on(const std::string& path) {
 
 bool Session::setup_signals() {
   // A closed trace pipe must not kill dunetrace (and with it the tracing);
-  // the child gets SIG_DFL back before exec.
-  signal(SIGPIPE, SIG_IGN);
+  // the child gets the disposition back before exec.
+  old_sigpipe_ = signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
@@ -193,7 +194,7 @@ pid_t Session::launch(const std::string& program, const std::string& shim, const
   }
   if (pid == 0) {
     // The program's signal state is its own, as if dunetrace were not there.
-    signal(SIGPIPE, SIG_DFL);
+    signal(SIGPIPE, old_sigpipe_ == SIG_ERR ? SIG_DFL : old_sigpipe_);
     sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
     TraceConfig mine = cfg;
     mine.root = getpid();

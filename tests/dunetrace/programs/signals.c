@@ -5,7 +5,9 @@
  *                      makes a syscall there (which is no bad stack); exit 0
  *   signals segv       a write to a read-only page, caught by a SIGSEGV
  *                      handler that jumps out of it; exit 0
- *   signals term       SIGTERM to itself, default action: killed */
+ *   signals term       SIGTERM to itself, default action: killed
+ *   signals bus        reads a shared file mapping past the end of its file:
+ *                      the host has nothing there, SIGBUS kills */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -58,14 +61,25 @@ static int segv(void) {
   return 0;
 }
 
+static int bus(void) {
+  char path[] = "/tmp/signals-bus.XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0 || write(fd, "x", 1) != 1) return 1;
+  unlink(path);
+  volatile char *p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return 1;
+  return p[4096]; /* past the end of the file: LINE:bus */
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
   if (!strcmp(mode, "handled")) return handled();
   if (!strcmp(mode, "segv")) return segv();
+  if (!strcmp(mode, "bus")) return bus();
   if (!strcmp(mode, "term")) {
     kill(getpid(), SIGTERM);
     return 1;
   }
-  fprintf(stderr, "usage: signals handled|segv|term\n");
+  fprintf(stderr, "usage: signals handled|segv|term|bus\n");
   return 2;
 }
