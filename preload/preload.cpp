@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/raw_syscall.h"
 #include "preload_config.h"
+#include "trace_listener.h"
 
 namespace {
 
@@ -26,6 +27,8 @@ __attribute__((constructor(101))) void dune_preload_start() {
     sys::syscall6(SYS_exit_group, 0);
   }
   if (cfg.disable) return;
+  // Run by dunetrace: its listener goes in before the VM exists.
+  if (const char* trace = env("DUNE_TRACE"); trace && *trace) start_tracing(trace);
   int r = dune_init_and_enter();
   if (r != 0 && cfg.strict) {
     // The library already said why.

@@ -8,7 +8,8 @@ prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 for f in lib/libdune.so lib/libdune.a include/dune/dune.h include/dune/trace.h \
-         lib/cmake/dune/duneConfig.cmake lib/cmake/dune/duneTargets.cmake lib/pkgconfig/dune.pc; do
+         lib/cmake/dune/duneConfig.cmake lib/cmake/dune/duneTargets.cmake lib/pkgconfig/dune.pc \
+         lib/libdune_preload.so bin/dunetrace; do
   [[ -e $prefix/$f ]] || { echo "check_install: missing $f"; exit 1; }
 done
 echo "check_install: files ok"
@@ -19,6 +20,11 @@ cmake --build "$prefix/consumer" >/dev/null
 LD_LIBRARY_PATH=$prefix/lib "$prefix/consumer/consumer_shared"
 "$prefix/consumer/consumer_static"
 echo "check_install: find_package ok"
+
+# dunetrace finds the installed shim beside it (PREFIX/bin -> PREFIX/lib).
+"$prefix/bin/dunetrace" -c -o "$prefix/trace.txt" /bin/true
+grep -q -E "total|no events" "$prefix/trace.txt" || { echo "check_install: dunetrace -c wrote no table"; exit 1; }
+echo "check_install: dunetrace ok"
 
 # pkg-config.
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig

@@ -13,9 +13,9 @@ enum dune_event_kind {
   DUNE_EV_SYSCALL = 1u << 1,   /* a guest syscall, after it completed */
   DUNE_EV_FAULT = 1u << 2,     /* a guest exception (page fault or other vector) */
   DUNE_EV_HOSTFAULT = 1u << 3, /* an access the host refused behind a valid guest page */
-  DUNE_EV_BADSTACK = 1u << 4,  /* guest rsp outside any stack mapping */
+  DUNE_EV_BADSTACK = 1u << 4,  /* guest rsp off the thread's stack and sigaltstack, at an exit */
   DUNE_EV_SIGNAL = 1u << 5,    /* a signal delivered to the program */
-  DUNE_EV_THREAD = 1u << 6,    /* a thread entered Dune mode or exited */
+  DUNE_EV_THREAD = 1u << 6,    /* a thread or process entered Dune mode or ended */
 };
 #define DUNE_EV_ALL 0x7fu
 
@@ -37,6 +37,18 @@ enum dune_fault_outcome {
   DUNE_FAULT_HANDLER = 2,     /* given to the program's Dune trap handler */
   DUNE_FAULT_SIGNAL = 3,      /* delivered to the program as a signal */
   DUNE_FAULT_FATAL = 4,       /* the process is killed by the signal Linux would send */
+};
+
+/* What a bad stack pointer fell in: the library's mirror of the address space. */
+enum dune_map_kind {
+  DUNE_MAP_NONE = 0, /* nothing is mapped there */
+  DUNE_MAP_ANON = 1,
+  DUNE_MAP_FILE = 2,
+  DUNE_MAP_STACK = 3, /* the main thread's stack */
+  DUNE_MAP_HEAP = 4,  /* the brk heap */
+  DUNE_MAP_VDSO = 5,
+  DUNE_MAP_SHM = 6,
+  DUNE_MAP_MONITOR = 7, /* the library's ring-0 pages */
 };
 
 struct dune_event {
@@ -72,12 +84,27 @@ struct dune_event {
     struct {
       uint64_t addr;
       int32_t is_write;
-      int32_t outcome;
+      int32_t outcome;  /* dune_fault_outcome: DUNE_FAULT_SIGNAL or DUNE_FAULT_FATAL */
+      int32_t mapped;   /* 1 if the host has a mapping at addr */
+      int32_t prot;     /* its PROT_* bits when mapped */
+      int32_t signo;    /* the signal it became */
+      int32_t pad;
     } hostfault;
     struct {
       int32_t started; /* 1: thread entered Dune mode; 0: exited */
-      int32_t status;
+      int32_t status;  /* exit status (started == 0, signo == 0) */
+      int32_t process; /* 1: the process itself: its first thread, exit_group, death */
+      int32_t signo;   /* started == 0: killed by this signal (0: exited) */
+      int32_t ppid;    /* started == 1 and process == 1: the parent */
     } thread;
+    struct {
+      uint64_t rsp;
+      uint64_t map_start, map_end; /* the mapping rsp is in (0, 0: none) */
+      int32_t map_prot;            /* its PROT_* bits */
+      uint32_t map_kind;           /* dune_map_kind */
+      uint64_t stack_start, stack_end;       /* the thread's stack */
+      uint64_t altstack_start, altstack_end; /* its sigaltstack (0, 0: none) */
+    } badstack;
     struct {
       int32_t signo;
       int32_t code;    /* si_code */
@@ -87,7 +114,13 @@ struct dune_event {
   } u;
 };
 
-/* The listener runs on the host side of the thread that caused the event, while
+/* Process deaths by a signal (a fault, or a signal whose default action kills)
+ * are DUNE_EV_THREAD events with signo set when the listener was installed
+ * before dune_init. A bad stack pointer is checked at every VM exit: rsp must
+ * be in the thread's stack (the mapping it started on; the main stack with
+ * room to grow), its sigaltstack, or another stack mapping.
+ *
+ * The listener runs on the host side of the thread that caused the event, while
  * the guest is stopped. It must be async-signal-safe: no malloc, no stdio (the
  * guest may hold their locks); write(2) to a file descriptor is fine. */
 typedef void (*dune_event_fn)(const struct dune_event *ev, void *ctx);

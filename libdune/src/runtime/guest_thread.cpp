@@ -131,6 +131,8 @@ Status GuestThread::load(const GuestStart& start) {
   run->immediate_exit = 0;
   DUNE_TRY(v.set_regs(regs));
   altstack_ = start.altstack;
+  stacks_ = ThreadStacks{};
+  stacks_.anchor = r.rsp;
   return {};
 }
 
@@ -156,12 +158,7 @@ void GuestThread::start() {
   if (!t_current) t_current = this;
   register_host_stack(host_stack_.start(), host_stack_.end(), this);
   rt_->counters.vcpus.fetch_add(1, std::memory_order_relaxed);
-  if (trace::wanted(DUNE_EV_THREAD)) {
-    dune_event ev{};
-    ev.kind = DUNE_EV_THREAD;
-    ev.u.thread.started = 1;
-    trace::emit(ev);
-  }
+  if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_start();
   dune_run_on_stack(reinterpret_cast<void*>(host_stack_.end()), &GuestThread::host_main, this);
 }
 
@@ -194,6 +191,10 @@ void GuestThread::run() {
     ++stats_.exits;
     stop_ = Stop::kNone;
     exception_ = {};
+    if (rc == 0 && trace::wanted(DUNE_EV_BADSTACK)) check_guest_stack(*this);
+    // The event shows where the guest stood when it exited, not where handling sent it.
+    dune_tf exit_state;
+    if (t0) user_state(&exit_state);
     uint32_t port = 0;
     if (rc < 0) {
       on_run_error(rc);
@@ -231,9 +232,7 @@ void GuestThread::run() {
       ev.u.vmexit.port = port;
       ev.u.vmexit.vector = static_cast<uint32_t>(exception_.vector);
       ev.u.vmexit.exit_kind = kind;
-      dune_tf tf;
-      user_state(&tf);
-      ev.regs = &tf;
+      ev.regs = &exit_state;
       trace::emit(ev);
     }
   }
@@ -388,13 +387,7 @@ bool GuestThread::retry_would_loop(uint64_t rip, uint64_t addr) {
 }
 
 void GuestThread::exit_thread(int status) {
-  if (trace::wanted(DUNE_EV_THREAD)) {
-    dune_event ev{};
-    ev.kind = DUNE_EV_THREAD;
-    ev.u.thread.started = 0;
-    ev.u.thread.status = status;
-    trace::emit(ev);
-  }
+  if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_end(false, status, 0);
   rt_->counters.vcpus.fetch_sub(1, std::memory_order_relaxed);
   if (tgid_ == rt_->pid) rt_->retire_stats(stats_);
   unregister_host_stack(this);
@@ -432,7 +425,7 @@ void GuestThread::on_mmio() {
                                  reinterpret_cast<long>(&remote), 1, 0);
     if (r == static_cast<long>(len)) return;
   }
-  handle_host_fault(*this, hva ? *hva : gpa, run->mmio.is_write, host_fault_signal(v, run->mmio.is_write),
+  handle_host_fault(*this, hva ? *hva : gpa, run->mmio.is_write, v, host_fault_signal(v, run->mmio.is_write),
                     false);
 }
 
@@ -446,7 +439,7 @@ void GuestThread::on_memory_fault() {
   if (v.retry && !retry_would_loop(r.rip, mf->gpa)) return;
   auto hva = rt_->mm->hva_of_gpa(mf->gpa);
   bool is_write = (mf->flags & 1) != 0;
-  handle_host_fault(*this, hva ? *hva : mf->gpa, is_write, host_fault_signal(v, is_write), true);
+  handle_host_fault(*this, hva ? *hva : mf->gpa, is_write, v, host_fault_signal(v, is_write), true);
 }
 
 void GuestThread::on_run_error(long rc) {
@@ -469,7 +462,7 @@ void GuestThread::on_run_error(long rc) {
       (void)rt_->mm->resync_all();
       return;
     }
-    handle_host_fault(*this, 0, false, SIGBUS, true);
+    handle_host_fault(*this, 0, false, FaultVerdict{}, SIGBUS, true);
     return;
   }
   log::error("fatal: KVM_RUN failed: {}", log::errno_name(static_cast<int>(rc)));

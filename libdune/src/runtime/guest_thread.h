@@ -9,6 +9,7 @@
 #include "base/result.h"
 #include "kvm/vcpu.h"
 #include "monitor/monitor.h"
+#include "runtime/stack_check.h"
 #include "runtime/thread_stats.h"
 #include "runtime/vcpu_pool.h"
 #include "signals/signal_queue.h"
@@ -82,6 +83,8 @@ class GuestThread {
   // signal actions it shares (CLONE_SIGHAND) or has of its own (a vfork child).
   SignalQueue& pending_signals() { return pending_; }
   AltStack& altstack() { return altstack_; }
+  // The stacks the badstack check knows this thread runs on.
+  ThreadStacks& stacks() { return stacks_; }
   SignalTable& sigtable() const { return *sigtable_; }
   void set_sigtable(SignalTable* t) { sigtable_ = t; }
   // The mask a sigsuspend-like syscall installed until a handler runs (valid
@@ -121,6 +124,7 @@ class GuestThread {
   int retries_ = 0;
   SignalQueue pending_;
   AltStack altstack_;
+  ThreadStacks stacks_;
   kvm_regs intended_regs_{};
   ThreadStats stats_;
   uint64_t left_ = 0;  // TSC when KVM_RUN last returned

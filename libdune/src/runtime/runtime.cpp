@@ -13,6 +13,7 @@
 #include "base/own_mappings.h"
 #include "runtime/guest_thread.h"
 #include "runtime/stats_report.h"
+#include "trace/events.h"
 #include "signals/fatal_signal.h"
 #include "runtime/thread_registry.h"
 #include "signals/host_signals.h"
@@ -179,8 +180,11 @@ Result<Runtime*> Runtime::create() {
   rt->pid = static_cast<int>(sys::getpid());
   rt->mark_start();
   configure_stats_report();
-  if (stats_report_enabled()) {
+  // A death by a signal is reported (DUNE_STATS) and traced (a listener for
+  // DUNE_EV_THREAD installed before dune_init): the signal is caught first.
+  if (stats_report_enabled() || trace::wanted(DUNE_EV_THREAD)) {
     auto report = [](int signo) {
+      if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_end(true, 0, signo);
       if (Runtime* r = runtime()) write_stats_report(*r, "signal", signo);
     };
     set_death_hook(report);

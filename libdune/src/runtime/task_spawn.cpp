@@ -198,12 +198,7 @@ long spawn_process(GuestThread& t, const CloneRequest& req) {
                log::errno_name(s.error()));
     for (;;) sys::syscall6(SYS_exit_group, 127);
   }
-  if (trace::wanted(DUNE_EV_THREAD)) {
-    dune_event ev{};
-    ev.kind = DUNE_EV_THREAD;
-    ev.u.thread.started = 1;
-    trace::emit(ev);
-  }
+  if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_start();
   return kResumed;
 }
 

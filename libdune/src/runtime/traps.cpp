@@ -121,9 +121,11 @@ void handle_exception(GuestThread& t) {
   uint32_t fp_exceptions = 0;
   if (ex.vector == 16 || ex.vector == 19) fp_exceptions = unmasked_fp_exceptions(t, ex.vector);
   FaultSignal f = fault_signal(ex.vector, tf.rip, addr, ex.error, v.mapped, fp_exceptions);
-  if (deliver_fault_signal(t, f)) {
+  // The fault's event before its signal's; one whose frame then does not fit
+  // is reported again, fatal.
+  if (fault_signal_catchable(t, f.signo)) {
     emit_fault(t, tf, addr, v, DUNE_FAULT_SIGNAL, f.signo);
-    return;
+    if (deliver_fault_signal(t, f)) return;
   }
   emit_fault(t, tf, addr, v, DUNE_FAULT_FATAL, f.signo);
   log::info("vector {} at rip={:#x} (address {:#x}): killed by signal {}", ex.vector, uint64_t{tf.rip},
@@ -150,21 +152,30 @@ int host_fault_signal(const FaultVerdict& v, bool is_write) {
   return allowed ? SIGBUS : SIGSEGV;
 }
 
-void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, int signo, bool may_deliver) {
+void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, const FaultVerdict& v, int signo,
+                       bool may_deliver) {
   dune_tf tf;
   t.user_state(&tf);
   FaultSignal f{signo, signo == SIGBUS ? int{BUS_ADRERR} : int{SEGV_ACCERR}, addr, 14,
                 is_write ? 6ull : 4ull, addr};
-  if (may_deliver && deliver_fault_signal(t, f)) return;
-  if (trace::wanted(DUNE_EV_HOSTFAULT)) {
+  auto emit = [&](dune_fault_outcome outcome) {
+    if (!trace::wanted(DUNE_EV_HOSTFAULT)) return;
     dune_event ev{};
     ev.kind = DUNE_EV_HOSTFAULT;
     ev.regs = &tf;
     ev.u.hostfault.addr = addr;
     ev.u.hostfault.is_write = is_write;
-    ev.u.hostfault.outcome = DUNE_FAULT_FATAL;
+    ev.u.hostfault.outcome = outcome;
+    ev.u.hostfault.mapped = v.mapped;
+    ev.u.hostfault.prot = v.prot;
+    ev.u.hostfault.signo = signo;
     trace::emit(ev);
+  };
+  if (may_deliver && fault_signal_catchable(t, signo)) {
+    emit(DUNE_FAULT_SIGNAL);
+    if (deliver_fault_signal(t, f)) return;
   }
+  emit(DUNE_FAULT_FATAL);
   log::info("host refused a {} at {:#x} (rip={:#x}): killed by signal {}", is_write ? "write" : "read",
             addr, uint64_t{tf.rip}, signo);
   die_with_signal(signo);

@@ -20,6 +20,8 @@ int host_fault_signal(const FaultVerdict& v, bool is_write);
 // The host refused an access the guest page tables allow: signo, to the
 // program's handler, or death. Not to a handler from a KVM_EXIT_MMIO exit: KVM
 // finishes emulating that instruction at the next entry, over any new state.
-void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, int signo, bool may_deliver);
+// v: what the host has at addr (for the event).
+void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, const FaultVerdict& v, int signo,
+                       bool may_deliver);
 
 }  // namespace dune

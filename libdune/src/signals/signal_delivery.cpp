@@ -169,11 +169,15 @@ void deliver_pending_signal(GuestThread& t) {
   }
 }
 
+bool fault_signal_catchable(GuestThread& t, int signo) {
+  // Linux forces a fault's signal: blocked or ignored means killed.
+  return t.sigtable().get(signo).handler > 1 && !(current_sigmask() & sigbit(signo));
+}
+
 bool deliver_fault_signal(GuestThread& t, const FaultSignal& f) {
+  if (!fault_signal_catchable(t, f.signo)) return false;
   KernelSigaction act = t.sigtable().get(f.signo);
   uint64_t cur = current_sigmask();
-  // Linux forces a fault's signal: blocked or ignored means killed.
-  if (act.handler <= 1 || (cur & sigbit(f.signo))) return false;
   siginfo_t info{};
   info.si_signo = f.signo;
   info.si_code = f.code;

@@ -27,6 +27,9 @@ struct FaultSignal {
   uint64_t cr2;
 };
 bool deliver_fault_signal(GuestThread& t, const FaultSignal& f);
+// Whether the program has a handler that can take signo now (the frame may
+// still not fit): events about a fault go out before its signal's.
+bool fault_signal_catchable(GuestThread& t, int signo);
 
 // Ends a handler: restores the state, mask, sigaltstack and FPU saved in the
 // frame below the guest's rsp (rt_sigreturn). False if the frame is not one.

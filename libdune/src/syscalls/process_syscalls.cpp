@@ -51,13 +51,7 @@ void sys_exit(GuestThread& t, const SyscallArgs& s) {
 }
 
 void sys_exit_group(GuestThread& t, const SyscallArgs& s) {
-  if (trace::wanted(DUNE_EV_THREAD)) {
-    dune_event ev{};
-    ev.kind = DUNE_EV_THREAD;
-    ev.u.thread.started = 0;
-    ev.u.thread.status = static_cast<int>(s.a[0]);
-    trace::emit(ev);
-  }
+  if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_end(true, static_cast<int>(s.a[0] & 0xff), 0);
   write_stats_report(t.rt(), "exit", static_cast<int>(s.a[0] & 0xff));
   for (;;) forward_syscall(s);
 }

@@ -5,6 +5,9 @@
 
 namespace dune::trace {
 
+// The event is part of the ABI: its union may grow only within these bytes.
+static_assert(sizeof(dune_event) == 104, "struct dune_event changed size");
+
 std::atomic<uint32_t> g_mask{0};
 
 namespace {
@@ -26,6 +29,24 @@ void emit(dune_event& ev) {
   ev.tid = static_cast<int32_t>(sys::gettid());
   if (!ev.tsc) ev.tsc = rdtsc();
   l->fn(&ev, l->ctx);
+}
+
+void emit_task_start() {
+  dune_event ev{};
+  ev.kind = DUNE_EV_THREAD;
+  ev.u.thread.started = 1;
+  ev.u.thread.process = sys::getpid() == sys::gettid();
+  if (ev.u.thread.process) ev.u.thread.ppid = static_cast<int32_t>(sys::syscall6(SYS_getppid));
+  emit(ev);
+}
+
+void emit_task_end(bool process, int status, int signo) {
+  dune_event ev{};
+  ev.kind = DUNE_EV_THREAD;
+  ev.u.thread.process = process;
+  ev.u.thread.status = status;
+  ev.u.thread.signo = signo;
+  emit(ev);
 }
 
 int set_listener(dune_event_fn fn, void* ctx, uint32_t mask) {

@@ -26,4 +26,10 @@ inline uint64_t rdtsc() {
 
 int set_listener(dune_event_fn fn, void* ctx, uint32_t mask);
 
+// DUNE_EV_THREAD events. A task started: a thread, or a process (its first
+// thread: the task whose tid is its pid) with its parent.
+void emit_task_start();
+// A thread or (process) the whole process ended: exit status, or killed by signo.
+void emit_task_end(bool process, int status, int signo);
+
 }  // namespace dune::trace

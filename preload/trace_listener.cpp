@@ -1,0 +1,236 @@
+// The listener runs on the host side of the thread an event is about, with
+// the guest stopped: no malloc, no stdio, no errno (raw syscalls only), a
+// record on the stack, atomics for the summary. It never harms the program:
+// when dunetrace is gone, sends fail (MSG_NOSIGNAL: no SIGPIPE) and tracing
+// stops quietly.
+#include "trace_listener.h"
+
+#include <dune/trace.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "base/own_fds.h"
+#include "base/own_mappings.h"
+#include "base/raw_syscall.h"
+#include "trace_config.h"
+#include "trace_protocol.h"
+
+namespace dune {
+
+namespace {
+
+using trace_wire::SummaryTable;
+using trace_wire::TraceRecord;
+
+// Constant-initialized: the shim's constructor runs before dynamic initializers.
+constinit TraceConfig g_config;
+constinit int g_socket = -1;  // the own_fds name of the connection
+constinit SummaryTable* g_summary = nullptr;
+constinit std::atomic<bool> g_gone{false};  // dunetrace went away
+
+long raw_close(int fd) { return sys::close(fd); }
+
+bool passes(const dune_event& ev) {
+  switch (ev.kind) {
+    case DUNE_EV_SYSCALL: return g_config.syscall_passes(static_cast<long>(ev.u.syscall.nr));
+    case DUNE_EV_VMEXIT: return g_config.exit_passes(ev.u.vmexit.exit_kind);
+    case DUNE_EV_SIGNAL: return g_config.signal_passes(ev.u.signal.signo);
+    default: return true;
+  }
+}
+
+void add_to_summary(const dune_event& ev) {
+  SummaryTable& s = *g_summary;
+  switch (ev.kind) {
+    case DUNE_EV_SYSCALL: {
+      int64_t nr = ev.u.syscall.nr;
+      if (nr >= 0 && nr < trace_wire::kMaxSyscall) {
+        int64_t ret = ev.u.syscall.ret;
+        s.syscalls[nr].add(ev.cycles, ret < 0 && ret >= -4095);
+      }
+      break;
+    }
+    case DUNE_EV_VMEXIT:
+      if (ev.u.vmexit.exit_kind < trace_wire::kMaxExitKind) s.exits[ev.u.vmexit.exit_kind].add(ev.cycles, false);
+      break;
+    case DUNE_EV_FAULT:
+      if (ev.u.fault.vector < 32) s.faults[ev.u.fault.vector].fetch_add(1, std::memory_order_relaxed);
+      break;
+    case DUNE_EV_HOSTFAULT: s.host_faults.fetch_add(1, std::memory_order_relaxed); break;
+    case DUNE_EV_BADSTACK: s.bad_stacks.fetch_add(1, std::memory_order_relaxed); break;
+    case DUNE_EV_SIGNAL:
+      if (ev.u.signal.signo > 0 && ev.u.signal.signo <= trace_wire::kMaxSignal)
+        s.signals[ev.u.signal.signo].fetch_add(1, std::memory_order_relaxed);
+      break;
+    case DUNE_EV_THREAD:
+      if (ev.u.thread.started) (ev.u.thread.process ? s.processes : s.threads).fetch_add(1, std::memory_order_relaxed);
+      break;
+    default: break;
+  }
+}
+
+// Events dunetrace must see with the thread stopped: to unwind its stack, or
+// to read the process's mappings before it can die or unmap them.
+bool needs_ack(const dune_event& ev) {
+  if (g_config.stack_depth > 0 && ev.regs) return true;
+  switch (ev.kind) {
+    case DUNE_EV_FAULT: return ev.u.fault.outcome != DUNE_FAULT_RESOLVED;
+    case DUNE_EV_HOSTFAULT:
+    case DUNE_EV_BADSTACK:
+    case DUNE_EV_SIGNAL: return true;
+    default: return false;
+  }
+}
+
+bool gone(long r) {
+  if (r >= 0) return false;
+  // The connection broke: dunetrace ended. The program goes on untraced.
+  g_gone.store(true, std::memory_order_relaxed);
+  return true;
+}
+
+void send_plain(int fd, const TraceRecord& rec) {
+  long r;
+  do {
+    r = sys::syscall6(SYS_sendto, fd, reinterpret_cast<long>(&rec), sizeof rec, MSG_NOSIGNAL, 0, 0);
+  } while (r == -EINTR);
+  gone(r);
+}
+
+// Sends rec with one end of a socket pair and waits on the other until
+// dunetrace answers or drops it.
+void send_and_wait(int fd, TraceRecord& rec) {
+  int pair[2];
+  if (sys::syscall6(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, reinterpret_cast<long>(pair)) != 0) {
+    rec.flags &= ~trace_wire::kWantsAck;
+    send_plain(fd, rec);
+    return;
+  }
+  iovec iov{&rec, sizeof rec};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cm), &pair[1], sizeof(int));
+  long r;
+  do {
+    r = sys::syscall6(SYS_sendmsg, fd, reinterpret_cast<long>(&msg), MSG_NOSIGNAL);
+  } while (r == -EINTR);
+  raw_close(pair[1]);
+  if (!gone(r)) {
+    char answer;
+    do {
+      r = sys::syscall6(SYS_recvfrom, pair[0], reinterpret_cast<long>(&answer), 1, 0, 0, 0);
+    } while (r == -EINTR);
+  }
+  raw_close(pair[0]);
+}
+
+void on_event(const dune_event* ev, void*) {
+  if (!g_config.follow && ev->tid != g_config.root) return;
+  if (!passes(*ev)) return;
+  if (g_summary) {
+    add_to_summary(*ev);
+    return;
+  }
+  if (g_gone.load(std::memory_order_relaxed)) return;
+  TraceRecord rec;
+  rec.event = *ev;
+  rec.event.regs = nullptr;
+  if (ev->regs) {
+    rec.regs = *ev->regs;
+    rec.flags |= trace_wire::kHasRegs;
+  } else {
+    std::memset(&rec.regs, 0, sizeof rec.regs);
+  }
+  int fd = own_fds::current(g_socket);
+  if (needs_ack(*ev)) {
+    rec.flags |= trace_wire::kWantsAck;
+    send_and_wait(fd, rec);
+  } else {
+    send_plain(fd, rec);
+  }
+}
+
+// The path dir/name, or false if it does not fit.
+bool path_in(const char* dir, const char* name, char* out, size_t cap) {
+  size_t d = std::strlen(dir), n = std::strlen(name);
+  if (d + 1 + n + 1 > cap) return false;
+  std::memcpy(out, dir, d);
+  out[d] = '/';
+  std::memcpy(out + d + 1, name, n + 1);
+  return true;
+}
+
+bool connect_to_dunetrace() {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (!path_in(g_config.dir, kTraceSocketName, addr.sun_path, sizeof addr.sun_path)) return false;
+  long fd = sys::syscall6(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  long r;
+  do {
+    r = sys::syscall6(SYS_connect, fd, reinterpret_cast<long>(&addr), sizeof addr);
+  } while (r == -EINTR);
+  if (r != 0) {
+    log::warn("dunetrace: cannot connect to {}: {}; not tracing", addr.sun_path, log::errno_name(static_cast<int>(r)));
+    raw_close(static_cast<int>(fd));
+    return false;
+  }
+  // Out of the program's way (a daemon closing every descriptor, dup2 onto it).
+  g_socket = own_fds::adopt(static_cast<int>(fd));
+  return true;
+}
+
+bool map_summary() {
+  char path[sizeof g_config.dir + 16];
+  if (!path_in(g_config.dir, kTraceSummaryName, path, sizeof path)) return false;
+  long fd = sys::open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    log::warn("dunetrace: cannot open {}: {}; not tracing", path, log::errno_name(static_cast<int>(fd)));
+    return false;
+  }
+  size_t len = (sizeof(SummaryTable) + 4095) & ~size_t{4095};
+  long mem = sys::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(fd), 0);
+  raw_close(static_cast<int>(fd));
+  if (sys::is_error(mem)) return false;
+  auto* table = reinterpret_cast<SummaryTable*>(mem);
+  if (table->magic != trace_wire::kSummaryMagic || table->version != trace_wire::kVersion) {
+    sys::munmap(table, len);
+    return false;
+  }
+  // The library's memory, not the program's: never mirrored into the guest.
+  own_mappings::add(static_cast<uint64_t>(mem), static_cast<uint64_t>(mem) + len);
+  g_summary = table;
+  return true;
+}
+
+}  // namespace
+
+void start_tracing(const char* spec) {
+  if (!decode_trace_config(spec, &g_config)) {
+    log::warn("DUNE_TRACE is not a dunetrace configuration; not tracing");
+    return;
+  }
+  // Not followed: only the first process (and its exec'd images) reports.
+  if (!g_config.follow && sys::getpid() != g_config.root) return;
+  if (!connect_to_dunetrace()) return;
+  if (g_config.summary && !map_summary()) return;
+  uint32_t mask = g_config.kinds;
+  dune_set_event_listener(on_event, nullptr, mask);
+}
+
+}  // namespace dune

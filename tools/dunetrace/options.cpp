@@ -1,0 +1,153 @@
+#include "options.h"
+
+#include <boost/program_options.hpp>
+
+#include <set>
+#include <sstream>
+#include <string_view>
+
+namespace po = boost::program_options;
+
+namespace dunetrace {
+
+namespace {
+
+po::options_description visible_options() {
+  po::options_description d("Options", 100, 50);
+  // clang-format off
+  d.add_options()
+    ("help,h", "show this help and exit")
+    ("output,o", po::value<std::string>()->value_name("FILE"),
+     "write the trace to FILE instead of stderr")
+    ("ff", "with -o: one file per process, FILE.PID (implies -f)")
+    ("follow,f", "follow forks, threads and exec'd images; every line shows [pid P tid T] "
+                 "(without -f: the first thread of PROG only)")
+    ("events,e", po::value<std::vector<std::string>>()->composing()->value_name("EXPR"),
+     "which events (repeatable): KIND[,KIND...] or KIND=VALUE[,VALUE...]; see below")
+    ("stack,k", "a backtrace with each event (guest registers, unwound with libunwind)")
+    ("stack-depth", po::value<int>()->value_name("N"),
+     "frames per backtrace (implies -k; default 16, at most 256)")
+    ("summary,c", "count instead of logging: a table of VM exits by reason and syscalls by "
+                  "name (count, %, total/avg/min/max cycles, errors) at the end")
+    ("json", "one JSON object per line instead of text (the -c tables too)")
+    ("time,T", "the host-side time each event took (cycles and seconds)");
+  // clang-format on
+  return d;
+}
+
+// Where the command starts: the first argument that is neither an option nor
+// an option's value, or the one after "--" (strace's rule: "dunetrace ls -l"
+// traces "ls -l"). Boost.program_options then sees only what comes before.
+int command_start(int argc, const char* const* argv, const po::options_description& d) {
+  std::set<std::string> long_with_value;
+  std::set<char> short_with_value;
+  for (const auto& o : d.options()) {
+    if (o->semantic()->max_tokens() == 0) continue;
+    long_with_value.insert(o->long_name());
+    std::string shrt = o->canonical_display_name(po::command_line_style::allow_dash_for_short);
+    if (shrt.size() == 2 && shrt[0] == '-') short_with_value.insert(shrt[1]);
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--") return i;
+    if (a.size() < 2 || a[0] != '-') return i;
+    if (a[1] == '-') {
+      if (a.find('=') == std::string_view::npos && long_with_value.count(std::string(a.substr(2)))) ++i;
+      continue;
+    }
+    // A group of short options: the first that takes a value takes the rest
+    // of the group, or else the next argument.
+    for (size_t k = 1; k < a.size(); ++k) {
+      if (!short_with_value.count(a[k])) continue;
+      if (k + 1 == a.size()) ++i;
+      break;
+    }
+  }
+  return argc;
+}
+
+}  // namespace
+
+std::string help_text() {
+  std::ostringstream s;
+  s << "Usage: dunetrace [OPTIONS] [--] PROG [ARGS...]\n"
+       "Runs PROG in Dune mode (through libdune_preload.so) and logs what happens at the VM\n"
+       "boundary: VM exits, syscalls, memory faults, bad stack pointers, signals, processes\n"
+       "and threads starting and ending, each optionally with a symbolized backtrace. PROG's\n"
+       "own stdout and stderr stay its own; the trace goes to stderr or -o FILE.\n\n"
+    << visible_options()
+    << "\nEvent kinds (-e):\n"
+       "  exit       VM exits: reason, guest rip, host cycles;  exit=REASONS with reasons\n"
+       "             syscall, exception, trap_return, hypercall, mmio, memory_fault,\n"
+       "             interrupted, other\n"
+       "  syscall    syscalls: name, arguments, result, host cycles;  syscall=NAMES\n"
+       "             (trace= works too), e.g. -e syscall=openat,read\n"
+       "  fault      memory faults and other exceptions: address, access, the host's mapping\n"
+       "             and protection there, rip, what happened next\n"
+       "  badstack   a guest rsp off the thread's stack and sigaltstack, with the mapping\n"
+       "             it fell in\n"
+       "  signal     signals delivered to the program;  signal=SIGNALS\n"
+       "  process    processes and threads starting and ending, with their status\n"
+       "  all        all of them (the default, without syscall exits, which are syscall\n"
+       "             lines already)\n"
+       "  A value list starting with '!' takes every value but those: -e 'syscall=!getppid'.\n"
+       "\nExit status: PROG's (128+N when killed by signal N); 2 for bad usage, 127 when\n"
+       "PROG cannot be run.\n"
+       "\nExamples:\n"
+       "  dunetrace -f -k -o trace.txt ./server --port 8080\n"
+       "  dunetrace -c -e syscall ./prog              # syscalls counted, strace -c style\n"
+       "  dunetrace --json -e fault,badstack ./prog | jq .\n";
+  return s.str();
+}
+
+Parsed<Options> parse_options(int argc, const char* const* argv) {
+  using P = Parsed<Options>;
+  po::options_description desc = visible_options();
+  int cmd = command_start(argc, argv, desc);
+  // strace's -ff is --ff.
+  std::vector<const char*> args(argv, argv + cmd);
+  for (auto& a : args)
+    if (std::string_view(a) == "-ff") a = "--ff";
+  po::variables_map vm;
+  try {
+    po::command_line_parser parser(static_cast<int>(args.size()), args.data());
+    // No guessing of abbreviated long options: values are never taken for options.
+    parser.options(desc).style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing);
+    po::store(parser.run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return P::fail(e.what());
+  }
+  Options o;
+  int first = cmd < argc && std::string_view(argv[cmd]) == "--" ? cmd + 1 : cmd;
+  for (int i = first; i < argc; ++i) o.command.emplace_back(argv[i]);
+  if (vm.count("help")) {
+    o.help = true;
+    return {o};
+  }
+  if (vm.count("output")) {
+    o.output = vm["output"].as<std::string>();
+    if (o.output.empty()) return P::fail("-o needs a file name");
+  }
+  o.output_per_process = vm.count("ff") > 0;
+  if (o.output_per_process && o.output.empty()) return P::fail("--ff needs -o FILE");
+  o.follow = vm.count("follow") > 0 || o.output_per_process;
+  if (vm.count("events")) o.events = vm["events"].as<std::vector<std::string>>();
+  if (vm.count("stack")) o.stack_depth = kDefaultStackDepth;
+  if (vm.count("stack-depth")) {
+    int n = vm["stack-depth"].as<int>();
+    if (n < 1 || n > kMaxStackDepth)
+      return P::fail("--stack-depth must be between 1 and " + std::to_string(kMaxStackDepth));
+    o.stack_depth = n;
+  }
+  o.summary = vm.count("summary") > 0;
+  o.json = vm.count("json") > 0;
+  o.timing = vm.count("time") > 0;
+  if (o.command.empty()) return P::fail("must have PROG [ARGS]");
+  auto filter = parse_event_filter(o.events, o.summary);
+  if (!filter.ok()) return P::fail(filter.error);
+  o.filter = filter.value;
+  return {o};
+}
+
+}  // namespace dunetrace
