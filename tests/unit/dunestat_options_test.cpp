@@ -29,7 +29,11 @@ TEST(Options, Defaults) {
   EXPECT_FALSE(p.options.iterations);
   EXPECT_EQ(p.options.seconds, 0.5);
   EXPECT_FALSE(p.options.cpu);
+  EXPECT_TRUE(p.options.pin);
   EXPECT_FALSE(p.options.require_dune);
+  p = parse({"--no-pin"});
+  ASSERT_EQ(p.action, ParsedOptions::Action::kRun) << p.text;
+  EXPECT_FALSE(p.options.pin);
 }
 
 TEST(Options, EveryOption) {
@@ -64,6 +68,7 @@ TEST(Options, BadInputIsOneClearLine) {
   expect_bad({"--seconds", "1e9"}, "at most 600");
   expect_bad({"--cpu", "-1"}, "--cpu must be a CPU number");
   expect_bad({"--json", "--csv"}, "exclude each other");
+  expect_bad({"--cpu", "0", "--no-pin"}, "exclude each other");
   expect_bad({"--iterations", "5", "--seconds", "1"}, "exclude each other");
   expect_bad({"--svg", ""}, "--svg needs a file name");
   expect_bad({"--svg"}, "svg");
@@ -78,7 +83,8 @@ TEST(Options, HelpStatesEveryRowAndItsMethod) {
     EXPECT_NE(p.text.find(r.key), std::string::npos) << r.key;
     EXPECT_NE(p.text.find(r.title), std::string::npos) << r.title;
   }
-  for (const char* o : {"--json", "--csv", "--svg", "--only", "--iterations", "--seconds", "--cpu", "--require-dune"})
+  for (const char* o :
+       {"--json", "--csv", "--svg", "--only", "--iterations", "--seconds", "--cpu", "--no-pin", "--require-dune"})
     EXPECT_NE(p.text.find(o), std::string::npos) << o;
   EXPECT_NE(p.text.find("dune_register_pgflt_handler"), std::string::npos);
   EXPECT_NE(p.text.find("getppid"), std::string::npos);

@@ -6,6 +6,14 @@
 namespace dunestat {
 namespace {
 
+void expect_figures(const Summary& s, uint64_t reps, double min, double median, double p90, double max) {
+  EXPECT_EQ(s.reps, reps);
+  EXPECT_EQ(s.min, min);
+  EXPECT_EQ(s.median, median);
+  EXPECT_EQ(s.p90, p90);
+  EXPECT_EQ(s.max, max);
+}
+
 TEST(Quantile, NearestRank) {
   std::vector<uint64_t> v{10, 20, 30, 40, 50, 60, 70, 80, 90, 100};
   EXPECT_EQ(quantile_of_sorted(v, 0.5), 50u);
@@ -21,12 +29,7 @@ TEST(Sampler, SummarizesWhatItWasGiven) {
   Sampler s;
   EXPECT_EQ(s.summary().reps, 0u);
   for (uint64_t v : {5, 1, 9, 3, 7}) s.add(v);
-  Summary sum = s.summary();
-  EXPECT_EQ(sum.reps, 5u);
-  EXPECT_EQ(sum.min, 1);
-  EXPECT_EQ(sum.median, 5);
-  EXPECT_EQ(sum.p90, 9);
-  EXPECT_EQ(sum.max, 9);
+  expect_figures(s.summary(), 5, 1, 5, 9, 9);
 }
 
 TEST(Sampler, KeepsExactExtremesAndFairQuantilesPastItsCapacity) {
@@ -43,22 +46,13 @@ TEST(Sampler, KeepsExactExtremesAndFairQuantilesPastItsCapacity) {
 
 TEST(Overhead, SubtractsAndNeverWrapsBelowZero) {
   Summary s{10, 20, 400, 500, 9000};
-  Summary d = minus_overhead(s, 30);
-  EXPECT_EQ(d.reps, 10u);
-  EXPECT_EQ(d.min, 0);  // 20 - 30 is not 2^64 - 10 (the original Dune's User fault figure)
-  EXPECT_EQ(d.median, 370);
-  EXPECT_EQ(d.p90, 470);
-  EXPECT_EQ(d.max, 8970);
+  // min: 20 - 30 is 0, not 2^64 - 10 (the original Dune's User fault figure).
+  expect_figures(minus_overhead(s, 30), 10, 0, 370, 470, 8970);
 }
 
 TEST(Overhead, PerFaultDividesFiguresAndMultipliesReps) {
   Summary s{50, 1000, 2000, 3000, 4000};
-  Summary f = per_part(s, 100);
-  EXPECT_EQ(f.reps, 5000u);
-  EXPECT_EQ(f.min, 10);
-  EXPECT_EQ(f.median, 20);
-  EXPECT_EQ(f.p90, 30);
-  EXPECT_EQ(f.max, 40);
+  expect_figures(per_part(s, 100), 5000, 10, 20, 30, 40);
 }
 
 TEST(Rows, KeysAreUniqueAndFound) {

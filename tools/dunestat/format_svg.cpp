@@ -117,7 +117,9 @@ std::string format_svg(const Report& r) {
 
   double y = kTop;
   for (const RowReport& row : r.rows) {
-    std::string ratio = row.dune_to_native ? fmt::format(" ({}x)", ratio_text(*row.dune_to_native)) : "";
+    std::string ratio = row.dune_to_native ? fmt::format(" ({}x", ratio_text(*row.dune_to_native)) : "";
+    if (!ratio.empty())
+      ratio += row.dune_to_floor ? fmt::format("; {:.3f}x the VM exit floor)", *row.dune_to_floor) : ")";
     s += fmt::format(R"(  <g class="pair" data-row="{}">)"
                      "\n",
                      row.info->key);

@@ -83,7 +83,7 @@ std::string format_table(const Report& r) {
   if (r.overhead_dune) subtracted += fmt::format("{}Dune {}", subtracted.empty() ? "" : ", ", grouped(*r.overhead_dune));
   out += subtracted.empty() ? "\n" : fmt::format(" ({})\n", subtracted);
   out += fmt::format("repetitions  {}{}\n", repetitions_text(r),
-                     r.cpu ? fmt::format(", pinned to CPU {}", *r.cpu) : "");
+                     r.cpu ? fmt::format(", both workers pinned to CPU {}", *r.cpu) : ", not pinned");
   out += r.dune_available ? "Dune mode    entered by a worker process (dune_init_and_enter)\n"
                           : fmt::format("Dune mode    unavailable: {}\n", r.dune_missing);
   out += "\n";

@@ -20,14 +20,16 @@ po::options_description describe_options() {
       ("json", "print JSON instead of the table")
       ("csv", "print CSV (one line per row and mode) instead of the table")
       ("svg", po::value<std::string>()->value_name("FILE"),
-       "also write a bar chart of the medians (native beside Dune, log scale) to FILE")
+       "also write a bar chart of the medians to FILE (SVG, log scale)")
       ("only", po::value<std::string>()->value_name("ROW,..."),
        "measure and show only these rows (keys below)")
       ("iterations", po::value<long long>()->value_name("N"),
        "exactly N repetitions per row and mode, instead of a time budget")
       ("seconds", po::value<double>()->value_name("S"),
        "time spent on each row in each mode (default 0.5)")
-      ("cpu", po::value<int>()->value_name("N"), "pin both measuring processes to CPU N")
+      ("cpu", po::value<int>()->value_name("N"),
+       "pin both measuring processes to CPU N (default: the CPU dunestat starts on)")
+      ("no-pin", "do not pin them: the scheduler may move them (figures vary more on a busy machine)")
       ("require-dune", "exit with status 1 if Dune mode cannot be entered");
   return d;
 }
@@ -145,6 +147,10 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
     int cpu = vm["cpu"].as<int>();
     if (cpu < 0) return bad(fmt::format("--cpu must be a CPU number (0 or more), not {}", cpu));
     o.cpu = cpu;
+  }
+  if (vm.count("no-pin")) {
+    if (o.cpu) return bad("--cpu and --no-pin exclude each other");
+    o.pin = false;
   }
   o.require_dune = vm.count("require-dune") > 0;
   return p;

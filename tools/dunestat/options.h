@@ -21,6 +21,7 @@ struct Options {
   std::optional<uint64_t> iterations;  // repetitions per row and mode; else by time
   double seconds = kDefaultSeconds;    // time per row and mode when iterations is unset
   std::optional<int> cpu;              // pin both worker processes to this CPU
+  bool pin = true;                     // without --cpu: to the CPU dunestat starts on
   bool require_dune = false;           // missing Dune mode is a failure
 };
 

@@ -15,14 +15,14 @@
 
 #include "bench_util.h"
 #include "fault_handling.h"
-#include "stderr_capture.h"
 
 namespace dunestat {
 namespace {
 
 constexpr size_t kPage = 4096;
 constexpr size_t kFreshPages = 512;    // Kernel fault: pages per mapping
-constexpr size_t kFloorBatch = 1000;   // VM exit floor: round trips per minimal VM
+// VM exit floor: round trips per minimal VM, and system calls between two of them.
+constexpr size_t kFloorBatch = 250;
 
 RowOutcome failed(std::string why) { return {std::nullopt, std::move(why), true}; }
 
@@ -72,12 +72,14 @@ RowOutcome tsc_overhead(const Budget& b) {
   });
 }
 
+uint64_t one_system_call() {
+  uint64_t a = bench_tsc();
+  syscall(SYS_getppid);
+  return bench_tsc() - a;
+}
+
 RowOutcome system_call(const Budget& b) {
-  return repeat(b, [](std::string*) -> std::optional<uint64_t> {
-    uint64_t a = bench_tsc();
-    syscall(SYS_getppid);
-    return bench_tsc() - a;
-  });
+  return repeat(b, [](std::string*) -> std::optional<uint64_t> { return one_system_call(); });
 }
 
 RowOutcome kernel_fault(const Budget& b) {
@@ -151,26 +153,6 @@ RowOutcome appel(const Budget& b, bool protect_all) {
   });
   expect_faults(FaultDuty::kNone, nullptr, 0);
   return out;
-}
-
-RowOutcome exit_floor(const Budget& b) {
-  std::vector<uint64_t> batch(kFloorBatch);
-  Sampler samples;
-  Repetitions reps(b);
-  while (reps.more(samples.count())) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(kFloorBatch, reps.left(samples.count())));
-    StderrCapture capture;
-    int r = dune_bench_exit_floor(batch.data(), n);
-    std::string said = capture.finish();
-    if (r != 0) {
-      // Without a usable /dev/kvm there is no floor: missing, not failed.
-      bool no_kvm = r == -ENOENT || r == -EACCES || r == -EPERM || r == -ENODEV || r == -ENXIO;
-      std::string why = said.empty() ? errno_text("dune_bench_exit_floor", -r) : said;
-      return {std::nullopt, why, !no_kvm};
-    }
-    for (size_t i = 0; i < n; ++i) samples.add(batch[i]);
-  }
-  return {samples.summary(), {}, false};
 }
 
 void* return_at_once(void* arg) { return arg; }
@@ -248,12 +230,46 @@ RowOutcome measure_row(RowId id, const Budget& budget) {
     case RowId::kUserFault: return user_fault(budget);
     case RowId::kAppel1: return appel(budget, false);
     case RowId::kAppel2: return appel(budget, true);
-    case RowId::kExitFloor: return exit_floor(budget);
+    case RowId::kExitFloor: return failed("the VM exit floor is measured through measure_floor");
     case RowId::kThread: return thread_create_join(budget);
     case RowId::kFork: return fork_wait(budget);
     case RowId::kSignal: return signal_delivery(budget);
   }
   return failed("unknown row");
+}
+
+RowOutcome measure_floor(const Budget& budget, FloorSource& floor) {
+  return measure_floor_and_syscall(budget, floor, false).first;
+}
+
+std::pair<RowOutcome, RowOutcome> measure_floor_and_syscall(const Budget& budget, FloorSource& floor,
+                                                            bool with_syscall) {
+  std::vector<uint64_t> batch(kFloorBatch);
+  Sampler floor_samples, syscall_samples;
+  std::optional<RowOutcome> floor_missing;
+  // Two rows' worth of time when both are measured.
+  Repetitions reps(Budget{budget.iterations, with_syscall ? 2 * budget.seconds : budget.seconds});
+  auto done = [&] { return with_syscall ? syscall_samples.count() : floor_samples.count(); };
+  while (reps.more(done())) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kFloorBatch, reps.left(done())));
+    if (!floor_missing) {
+      std::string said;
+      int r = floor.measure(batch.data(), n, &said);
+      if (r == 0) {
+        for (size_t i = 0; i < n; ++i) floor_samples.add(batch[i]);
+      } else {
+        // Without a usable /dev/kvm there is no floor: missing, not failed.
+        bool no_kvm = r == -ENOENT || r == -EACCES || r == -EPERM || r == -ENODEV || r == -ENXIO;
+        floor_missing = RowOutcome{std::nullopt, said.empty() ? errno_text("dune_bench_exit_floor", -r) : said,
+                                   !no_kvm};
+        if (!with_syscall) break;
+      }
+    }
+    if (with_syscall)
+      for (size_t i = 0; i < n; ++i) syscall_samples.add(one_system_call());
+  }
+  RowOutcome f = floor_missing ? *floor_missing : RowOutcome{floor_samples.summary(), {}, false};
+  return {f, RowOutcome{syscall_samples.summary(), {}, false}};
 }
 
 }  // namespace dunestat

@@ -11,7 +11,7 @@ constexpr std::array<RowInfo, kRowCount> kRows{{
      "mode (this row itself is shown as read)"},
     {RowId::kSyscall, "syscall", "System call", "cycles", 1,
      "syscall(SYS_getppid); in Dune mode it is forwarded to the host, and its median is also "
-     "divided by the VM exit floor measured in the same process"},
+     "divided by the VM exit floor's, measured in the same worker in alternate batches"},
     {RowId::kKernelFault, "kernel_fault", "Kernel fault", "cycles", 1,
      "the first write to a page of a fresh private anonymous mapping (512 pages per mapping, "
      "MADV_NOHUGEPAGE; mapping and unmapping are not timed)"},
@@ -21,15 +21,17 @@ constexpr std::array<RowInfo, kRowCount> kRows{{
      "the store, the page stays read-only; timed from before the store to after the resumption"},
     {RowId::kAppel1, "appel1", "PROT1,TRAP,UNPROT", "cycles/pass", kAppelPages,
      "Appel & Li's appel1: for each of 100 pages in turn, mprotect it read-only, write to it, and "
-     "the fault handler (as for User fault) mprotects it writable again and lets the write retry"},
+     "the fault handler (as for User fault) mprotects it writable again and lets the write retry; in "
+     "Dune mode each mprotect is a forwarded syscall"},
     {RowId::kAppel2, "appel2", "PROTN,TRAP,UNPROT", "cycles/pass", kAppelPages,
      "Appel & Li's appel2: mprotect all 100 pages read-only in one call, then write to each; the "
      "fault handler mprotects the faulting page writable again and lets the write retry"},
     {RowId::kExitFloor, "exit_floor", "VM exit floor", "cycles", 1,
      "dune_bench_exit_floor: round trips of a minimal VM of its own (ring-3 syscall, stub out, "
-     "host, re-entry), the least a forwarded syscall can cost on this host; measured outside Dune "
-     "mode in both worker processes (the Dune one just before it enters), so the two columns "
-     "should agree"},
+     "host, re-entry), the least a forwarded syscall can cost on this host. It must run outside Dune "
+     "mode: the native worker runs it itself, the Dune worker through a native helper process it "
+     "forks before it enters; both take it in batches of 250 alternating with System call's, so "
+     "that their ratio compares the same moments, and the two columns should agree"},
     {RowId::kThread, "thread", "Thread create+join", "cycles", 1,
      "pthread_create of a thread that returns at once, then pthread_join"},
     {RowId::kFork, "fork", "Fork+wait", "cycles", 1,
