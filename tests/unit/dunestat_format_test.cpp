@@ -38,6 +38,15 @@ Report test_report(bool with_dune) {
                       decode_worker_report(Mode::kDune, dune + end_line()));
 }
 
+// The tree `read` (pt::read_json or pt::read_xml) makes of text; it throws if the text is malformed.
+template <typename Reader>
+pt::ptree parsed(Reader read, const std::string& text) {
+  pt::ptree tree;
+  std::istringstream in(text);
+  read(in, tree);
+  return tree;
+}
+
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> v;
   std::istringstream in(s);
@@ -121,8 +130,7 @@ TEST(Json, WellFormedWithEveryRow) {
   for (bool with_dune : {true, false}) {
     std::string j = format_json(test_report(with_dune));
     pt::ptree tree;
-    std::istringstream in(j);
-    ASSERT_NO_THROW(pt::read_json(in, tree)) << j;
+    ASSERT_NO_THROW(tree = parsed([](std::istream& in, pt::ptree& t) { pt::read_json(in, t); }, j)) << j;
     EXPECT_EQ(tree.get_child("rows").size(), kRowCount);
     EXPECT_EQ(tree.get<std::string>("machine.cpu"), "AMD EPYC <test & \"quotes\">");
     EXPECT_EQ(tree.get<std::string>("dune.available"), with_dune ? "true" : "false");
@@ -150,8 +158,7 @@ TEST(Svg, WellFormedWithOneBarPairPerRow) {
   for (bool with_dune : {true, false}) {
     std::string svg = format_svg(test_report(with_dune));
     pt::ptree tree;
-    std::istringstream in(svg);
-    ASSERT_NO_THROW(pt::read_xml(in, tree)) << svg;
+    ASSERT_NO_THROW(tree = parsed([](std::istream& in, pt::ptree& t) { pt::read_xml(in, t); }, svg)) << svg;
     int pairs = 0, native = 0, dune = 0;
     for (const auto& [name, node] : tree.get_child("svg")) {
       if (name != "g" || node.get<std::string>("<xmlattr>.class", "") != "pair") continue;

@@ -8,34 +8,11 @@
 #include <cerrno>
 #include <vector>
 
+#include "fd_io.h"
 #include "stderr_capture.h"
 
 namespace dunestat {
 namespace {
-
-bool read_exact(int fd, void* buf, size_t n) {
-  auto* p = static_cast<char*>(buf);
-  while (n) {
-    ssize_t r = read(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
-bool write_exact(int fd, const void* buf, size_t n) {
-  auto* p = static_cast<const char*>(buf);
-  while (n) {
-    ssize_t r = write(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
 
 int measure_here(uint64_t* samples, size_t n, std::string* said) {
   StderrCapture capture;
@@ -53,13 +30,13 @@ struct ReplyHeader {
 [[noreturn]] void serve(int requests, int replies) {
   std::vector<uint64_t> samples;
   uint64_t n;
-  while (read_exact(requests, &n, sizeof n) && n > 0) {
+  while (read_all(requests, &n, sizeof n) && n > 0) {
     samples.resize(n);
     std::string said;
     ReplyHeader h{measure_here(samples.data(), n, &said), 0};
     h.said_bytes = static_cast<uint32_t>(said.size());
-    bool ok = write_exact(replies, &h, sizeof h) && write_exact(replies, said.data(), said.size());
-    if (ok && h.status == 0) ok = write_exact(replies, samples.data(), n * sizeof(uint64_t));
+    bool ok = write_all(replies, &h, sizeof h) && write_all(replies, said.data(), said.size());
+    if (ok && h.status == 0) ok = write_all(replies, samples.data(), n * sizeof(uint64_t));
     if (!ok) break;
   }
   _exit(0);
@@ -102,7 +79,7 @@ FloorSource::FloorSource(FloorSource&& o) noexcept
 FloorSource::~FloorSource() {
   if (request_ >= 0) {
     uint64_t stop = 0;
-    (void)write_exact(request_, &stop, sizeof stop);
+    (void)write_all(request_, &stop, sizeof stop);
     close(request_);
   }
   if (reply_ >= 0) close(reply_);
@@ -120,13 +97,13 @@ int FloorSource::measure(uint64_t* samples, size_t n, std::string* said) {
   }
   uint64_t count = n;
   ReplyHeader h{};
-  if (!write_exact(request_, &count, sizeof count) || !read_exact(reply_, &h, sizeof h)) {
+  if (!write_all(request_, &count, sizeof count) || !read_all(reply_, &h, sizeof h)) {
     *said = "the helper process that measures the floor is gone";
     return -EPIPE;
   }
   said->resize(h.said_bytes);
-  if (!read_exact(reply_, said->data(), said->size())) return -EPIPE;
-  if (h.status == 0 && !read_exact(reply_, samples, n * sizeof(uint64_t))) return -EPIPE;
+  if (!read_all(reply_, said->data(), said->size())) return -EPIPE;
+  if (h.status == 0 && !read_all(reply_, samples, n * sizeof(uint64_t))) return -EPIPE;
   return h.status;
 }
 

@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "fault_handling.h"
+#include "fd_io.h"
 #include "floor_source.h"
 #include "probes.h"
 #include "stderr_capture.h"
@@ -29,13 +30,7 @@ constexpr RowId kOrder[] = {RowId::kExitFloor,  RowId::kSyscall, RowId::kTsc,   
 static_assert(std::size(kOrder) == kRowCount);
 
 void send(int fd, const std::string& line) {
-  size_t done = 0;
-  while (done < line.size()) {
-    ssize_t n = write(fd, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) _exit(4);  // the parent is gone: nobody to report to
-    done += static_cast<size_t>(n);
-  }
+  if (!write_all(fd, line.data(), line.size())) _exit(4);  // the parent is gone: nobody to report to
 }
 
 void send_outcome(int fd, RowId id, const RowOutcome& o) {
