@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "budget.h"
 #include "rows.h"
 #include "stats.h"
 
@@ -53,6 +54,22 @@ TEST(Overhead, SubtractsAndNeverWrapsBelowZero) {
 TEST(Overhead, PerFaultDividesFiguresAndMultipliesReps) {
   Summary s{50, 1000, 2000, 3000, 4000};
   expect_figures(per_part(s, 100), 5000, 10, 20, 30, 40);
+}
+
+TEST(Repetitions, ExactCountOrAtLeastOneWithinTime) {
+  Repetitions three(Budget{3, 100});
+  EXPECT_TRUE(three.more(0));
+  EXPECT_TRUE(three.more(2));
+  EXPECT_FALSE(three.more(3));
+  EXPECT_EQ(three.left(1), 2u);
+  EXPECT_EQ(three.left(5), 0u);
+  Repetitions timed(Budget{std::nullopt, 0.01});
+  EXPECT_EQ(timed.left(7), UINT64_MAX);
+  uint64_t done = 0;
+  double start = monotonic_seconds();
+  while (timed.more(done)) ++done;
+  EXPECT_GE(done, 1u);
+  EXPECT_GE(monotonic_seconds() - start, 0.01);
 }
 
 TEST(Rows, KeysAreUniqueAndFound) {

@@ -1,9 +1,7 @@
 // dunestat: what Dune mode costs and saves, measured natively and in Dune mode
 // in one run and printed side by side (see --help and the README).
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +10,7 @@
 #include <memory>
 
 #include "bench_util.h"
+#include "budget.h"
 #include "formats.h"
 #include "machine.h"
 #include "options.h"
@@ -26,12 +25,6 @@ struct FileCloser {
   void operator()(FILE* f) const { std::fclose(f); }
 };
 using File = std::unique_ptr<FILE, FileCloser>;
-
-double monotonic_seconds() {
-  timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
 
 // Empty if this process may run on `cpu`, else why not.
 std::string cpu_problem(int cpu) {
