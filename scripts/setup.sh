@@ -29,5 +29,5 @@ else:
     print("not in Dune mode (the line above says why)")
 PY
 echo
-echo "== a forwarded syscall beside the VM exit floor of this host"
-build/bench/syscall_floor
+echo "== dunestat: what Dune mode costs, measured natively and in Dune mode side by side"
+build/tools/dunestat/dunestat

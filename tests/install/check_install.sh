@@ -31,3 +31,12 @@ export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 gcc -o "$prefix/pc" "$here/consumer/consumer.c" $(pkg-config --cflags --libs dune)
 LD_LIBRARY_PATH=$prefix/lib "$prefix/pc"
 echo "check_install: pkg-config ok"
+
+# dunestat goes to bin/ and finds the installed library by itself (its RPATH).
+if [[ -e $build/tools/dunestat/dunestat ]]; then
+  [[ -x $prefix/bin/dunestat ]] || { echo "check_install: missing bin/dunestat"; exit 1; }
+  env -u LD_LIBRARY_PATH "$prefix/bin/dunestat" --help | grep -q exit_floor || { echo "check_install: bin/dunestat --help failed"; exit 1; }
+  [[ $(ldd "$prefix/bin/dunestat" | grep libdune) == *"$prefix/bin/../lib/libdune.so"* ]] ||
+    { echo "check_install: bin/dunestat does not use the installed libdune: $(ldd "$prefix/bin/dunestat" | grep libdune)"; exit 1; }
+  echo "check_install: dunestat ok"
+fi

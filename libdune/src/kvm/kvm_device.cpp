@@ -2,12 +2,20 @@
 
 #include <fcntl.h>
 
+#include <cstdlib>
+
 #include "base/log.h"
 #include "kvm/kvm_abi.h"
 
 namespace dune {
 
+const char* KvmDevice::default_path() {
+  const char* device = std::getenv("DUNE_KVM_DEVICE");
+  return device && *device ? device : "/dev/kvm";
+}
+
 Result<KvmDevice> KvmDevice::open(const char* path) {
+  if (!path) path = default_path();
   long fd = sys::open(path, O_RDWR | O_CLOEXEC);
   if (sys::is_error(fd)) {
     int err = static_cast<int>(fd);

@@ -8,10 +8,12 @@ namespace dune {
 
 class KvmDevice {
  public:
-  // Opens /dev/kvm (path overridable for tests) and checks that the API and the
-  // capabilities libdune needs are there. Errors: -ENOENT (no /dev/kvm),
-  // -EACCES (no permission), -ENOTSUP (a needed capability is missing).
-  static Result<KvmDevice> open(const char* path = "/dev/kvm");
+  // Opens the KVM device (path: default_path() when null) and checks that the
+  // API and the capabilities libdune needs are there. Errors: -ENOENT (no
+  // /dev/kvm), -EACCES (no permission), -ENOTSUP (a needed capability is missing).
+  static Result<KvmDevice> open(const char* path = nullptr);
+  // DUNE_KVM_DEVICE from the environment, else /dev/kvm.
+  static const char* default_path();
 
   int fd() const { return fd_.get(); }
   // KVM_CHECK_EXTENSION on /dev/kvm: 0 when absent.

@@ -122,8 +122,7 @@ Status Runtime::rebuild_after_fork(GuestThread& t, const GuestStart& start) {
 Result<Runtime*> Runtime::create() {
   log::configure_from_env();
   const HostCpu& cpu = host_cpu();
-  const char* device = std::getenv("DUNE_KVM_DEVICE");
-  auto kvm = KvmDevice::open(device && *device ? device : "/dev/kvm");
+  auto kvm = KvmDevice::open();
   if (!kvm) return Error(kvm.error());
   auto vm = Vm::create(kvm->fd());
   if (!vm) return Error(vm.error());

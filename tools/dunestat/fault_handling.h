@@ -1,0 +1,30 @@
+// fault_handling.h - the page faults the User fault and Appel rows cause on purpose.
+//
+// Natively a SIGSEGV handler catches them, in Dune mode a Dune page-fault
+// handler; both hand the fault to the same decision, handle_probe_fault.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "worker_report.h"
+
+extern "C" void dunestat_store_byte(volatile char* p);
+
+namespace dunestat {
+
+enum class FaultDuty {
+  kNone,           // no fault is expected: any is a bug, and ends the worker
+  kSkipStore,      // resume past dunestat_store_byte's store; the page stays read-only
+  kUnprotectPage,  // make the faulting page writable again and retry the store
+};
+
+// Which faults the row under way expects: inside [start, start + bytes).
+void expect_faults(FaultDuty duty, void* start, size_t bytes);
+// Faults handled since the process started.
+uint64_t faults_handled();
+
+// Installs the handler for `mode`. 0 or -errno.
+int install_fault_handler(Mode mode);
+
+}  // namespace dunestat
