@@ -25,11 +25,13 @@ class FakeTableMemory : public PageTableMemory {
     return Page{p, gpa};
   }
   uint64_t* table_at(uint64_t gpa) const override { return pages_.at(gpa); }
+  void release(uint64_t gpa) override { released_.push_back(gpa); }
   ~FakeTableMemory() override {
     for (auto& [g, p] : pages_) std::free(p);
   }
   size_t count() const { return pages_.size(); }
   size_t limit_ = 0;
+  std::vector<uint64_t> released_;
 
  private:
   std::map<uint64_t, uint64_t*> pages_;
