@@ -278,8 +278,10 @@ void GuestThread::on_io(uint32_t port) {
     stop_ = Stop::kHypercall;
     kvm_regs& r = vcpu().regs();
     long result = handle_hypercall(*this, static_cast<long>(r.rax), r.rdi, r.rsi, r.rdx);
-    // kResumed: the call set the whole guest state itself (dune_jump_to_user...).
-    if (result != kResumed) vcpu().regs().rax = static_cast<uint64_t>(result);
+    // kResumed: the call set the whole guest state itself (dune_jump_to_user,
+    // or a forked child whose vCPU is new: its run structure is not this one).
+    if (result == kResumed) return;
+    vcpu().regs().rax = static_cast<uint64_t>(result);
     vcpu().mark_regs_dirty();
     return;
   }
