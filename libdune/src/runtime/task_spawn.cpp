@@ -74,6 +74,7 @@ class ChildState {
       if (shares_vm) {
         start.sandbox.born = true;
         start.sandbox.stack_base = start.sandbox.stack_len = 0;
+        start.sandbox.launcher_xsave = nullptr;  // the launcher thread's
       }
       start.cr3 = parent.sandbox.root_gpa;
     }

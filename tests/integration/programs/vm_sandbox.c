@@ -50,6 +50,14 @@ BOX_CODE static void box_peek(uint64_t addr, uint64_t a1) {
   box_syscall3(SYS_exit, v, 0, 0);
 }
 
+BOX_CODE static void box_hypercall(uint64_t a0, uint64_t a1) {
+  (void)a0;
+  (void)a1;
+  /* The library's hypercall port (runtime/hypercall.S): only launchers may. */
+  __asm__ volatile("mov $3, %%eax\n\toutb %%al, $0x42" ::: "rax", "memory");
+  box_syscall3(SYS_exit, 5, 0, 0);
+}
+
 /* The launcher. */
 static long secret = 0x5ec7e7;
 static volatile long last_nr = -1;
@@ -124,8 +132,9 @@ int main(void) {
   r = dune_jump_to_user(&tf);
   check(r == (int)*(long *)box_data, "a read of the sandbox's own memory works");
 
-  /* Hypercalls are the launcher's: a sandbox calling the library's entry
-   * (an `out` to its port) is stopped. */
+  tf = box_call(box_hypercall, top, 0, 0);
+  r = dune_jump_to_user(&tf);
+  check(r == -EPERM, "a sandbox using the library's hypercall port is stopped (-EPERM)");
   check(dune_jump_to_user(NULL) == -EINVAL, "dune_jump_to_user(NULL): -EINVAL");
   check(dune_set_user_root(NULL) == 0, "back to pgroot as the user root");
   dune_vm_free(box);
