@@ -25,11 +25,13 @@ class FakeTableMemory : public PageTableMemory {
     return Page{p, gpa};
   }
   uint64_t* table_at(uint64_t gpa) const override { return pages_.at(gpa); }
+  void release(uint64_t gpa) override { released_.push_back(gpa); }
   ~FakeTableMemory() override {
     for (auto& [g, p] : pages_) std::free(p);
   }
   size_t count() const { return pages_.size(); }
   size_t limit_ = 0;
+  std::vector<uint64_t> released_;
 
  private:
   std::map<uint64_t, uint64_t*> pages_;
@@ -111,6 +113,61 @@ TEST(Pte, FlagsForProtections) {
   EXPECT_EQ(pte::prot_of(pte::user_flags(PROT_READ | PROT_WRITE, true)), PROT_READ | PROT_WRITE);
   EXPECT_EQ(pte::prot_of(pte::supervisor_flags(true, true)), PROT_NONE);
   EXPECT_FALSE(pte::supervisor_flags(true, true) & pte::kUser);
+}
+
+TEST(GuestPageTable, WalkLeavesStopsAndResumes) {
+  FakeTableMemory mem;
+  auto pt = GuestPageTable::create(&mem);
+  ASSERT_TRUE(pt.ok());
+  uint64_t flags = pte::user_flags(PROT_READ, true);
+  // Two runs with a hole between them, across a 2 MiB table boundary.
+  ASSERT_TRUE(pt->map(0x1ff000, 3 * 4096, 0x10000, flags).ok());
+  ASSERT_TRUE(pt->map(0x400000, 4096, 0x20000, flags).ok());
+  std::vector<uint64_t> seen;
+  uint64_t stop = pt->walk_leaves(0, 1ull << 47, [&](uint64_t va, uint64_t&) {
+    if (seen.size() == 2) return false;
+    seen.push_back(va);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<uint64_t>{0x1ff000, 0x200000}));
+  EXPECT_EQ(stop, 0x201000u);
+  seen.clear();
+  stop = pt->walk_leaves(stop, (1ull << 47) - stop, [&](uint64_t va, uint64_t&) {
+    seen.push_back(va);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<uint64_t>{0x201000, 0x400000}));
+  EXPECT_EQ(stop, 1ull << 47);
+}
+
+TEST(GuestPageTable, MapKeepPreservesAccessedDirtyAndSoftwareBits) {
+  FakeTableMemory mem;
+  auto pt = GuestPageTable::create(&mem);
+  ASSERT_TRUE(pt.ok());
+  uint64_t rw = pte::user_flags(PROT_READ | PROT_WRITE, true);
+  ASSERT_TRUE(pt->map(0x1000, 4096, 0x5000, rw).ok());
+  auto slot = pt->leaf_slot(0x1000, false);
+  ASSERT_TRUE(slot.ok() && slot.value());
+  *slot.value() &= ~(pte::kDirty | pte::kAccessed);
+  *slot.value() |= 1ull << 62;
+  uint64_t watched = *slot.value();
+  ASSERT_TRUE(pt->map_keep(0x1000, 4096, 0x5000, rw).ok());
+  EXPECT_EQ(pt->lookup(0x1000), watched);  // same grant: kept
+  ASSERT_TRUE(pt->map_keep(0x1000, 4096, 0x5000, pte::user_flags(PROT_READ, true)).ok());
+  EXPECT_EQ(pt->lookup(0x1000), 0x5000 | pte::user_flags(PROT_READ, true));  // changed: rewritten
+}
+
+TEST(GuestPageTable, DestroyGivesEveryTablePageBack) {
+  FakeTableMemory mem;
+  auto pt = GuestPageTable::create(&mem);
+  ASSERT_TRUE(pt.ok());
+  uint64_t flags = pte::user_flags(PROT_READ, true);
+  ASSERT_TRUE(pt->map(0x1000, 4096, 0x5000, flags).ok());
+  ASSERT_TRUE(pt->map(0x7f0000000000, 4096, 0x6000, flags).ok());
+  size_t pages = mem.count();
+  pt->destroy();
+  EXPECT_EQ(mem.released_.size(), pages);
+  EXPECT_EQ(pt->table_pages(), 0u);
 }
 
 }  // namespace

@@ -112,6 +112,126 @@ enum dune_flavour {
 DUNE_API enum dune_flavour dune_get_flavour(void);
 DUNE_API const char *dune_flavour_name(enum dune_flavour f);
 
+
+/* ---- The classic Dune API: page tables, sandboxes ----
+ * Same names, arguments and meanings as the original libdune; what differs in
+ * this ring-3 design is said beside each call and in docs/classic-api.md. */
+
+typedef uint64_t ptent_t;
+
+/* Page-table entry bits (x86-64). */
+#define PTE_P 0x001ull   /* present */
+#define PTE_W 0x002ull   /* writable */
+#define PTE_U 0x004ull   /* user (ring 3) may access */
+#define PTE_PWT 0x008ull /* write-through */
+#define PTE_PCD 0x010ull /* cache disable */
+#define PTE_A 0x020ull   /* accessed: set by the MMU */
+#define PTE_D 0x040ull   /* dirty: set by the MMU on a write */
+#define PTE_PS 0x080ull  /* large page (in a PD or PDPT entry) */
+#define PTE_G 0x100ull   /* global */
+#define PTE_COW 0x200ull /* software: copy on write */
+#define PTE_USR1 (1ull << 62) /* software flags: the program's own */
+#define PTE_USR2 (1ull << 61)
+#define PTE_USR3 (1ull << 60)
+#define PTE_NX (1ull << 63) /* no execute */
+#define PTE_ADDR(pte) ((uint64_t)(pte) & 0x000ffffffffff000ull)
+#define PTE_FLAGS(pte) ((uint64_t)(pte) & 0xfff0000000000fffull)
+
+/* Permissions of dune_vm_* calls. */
+#define PERM_NONE 0x0000
+#define PERM_R 0x0001     /* read (and present) */
+#define PERM_W 0x0002     /* write */
+#define PERM_X 0x0004     /* execute */
+#define PERM_U 0x0008     /* ring 3 may access: see below */
+#define PERM_UC 0x0010    /* uncached */
+#define PERM_COW 0x0020   /* PTE_COW */
+#define PERM_USR1 0x1000  /* PTE_USR1 */
+#define PERM_USR2 0x2000  /* PTE_USR2 */
+#define PERM_USR3 0x3000  /* PTE_USR1 | PTE_USR2, as in the original */
+#define PERM_BIG 0x0100   /* 2 MiB pages: not supported (-ENOTSUP) */
+#define PERM_BIG_1GB 0x0200 /* 1 GiB pages: not supported (-ENOTSUP) */
+#define PERM_SCODE (PERM_R | PERM_X)
+#define PERM_STEXT (PERM_R | PERM_W)
+#define PERM_SSTACK PERM_STEXT
+#define PERM_UCODE (PERM_R | PERM_U | PERM_X)
+#define PERM_UTEXT (PERM_R | PERM_U | PERM_W)
+#define PERM_USTACK PERM_UTEXT
+
+#define VA_START ((void *)0)
+#define VA_END ((void *)-1)
+#define CREATE_NONE 0
+#define CREATE_NORMAL 1
+
+/* The process's own page table (its root page; entries are readable and
+ * writable by the program in Dune mode). NULL until dune_init succeeded.
+ * The program runs in ring 3, so in this table every page the process may
+ * touch is PTE_U; PERM_U matters in a sandbox's table. */
+DUNE_API extern ptent_t *pgroot;
+
+/* All calls take a root (pgroot or one from dune_vm_clone/dune_vm_new_root)
+ * and page-aligned addresses; a bad root, address, length or permission is
+ * -EINVAL, an unsupported feature -ENOTSUP. A change is in force, for every
+ * thread, before the call returns (TLB and shadow-MMU invalidation included).
+ * On pgroot the library keeps the mappings in step with the process's memory:
+ * dune_vm_mprotect changes the permission of mapped pages (until a host
+ * mmap/mprotect/munmap over them); dune_vm_map_phys maps pa == dune_va_to_pa(va)
+ * only; dune_vm_map_pages maps new anonymous memory where nothing is mapped;
+ * dune_vm_unmap makes pages not present (the memory stays mapped on the host). */
+DUNE_API int dune_vm_mprotect(ptent_t *root, void *va, size_t len, int perm);
+DUNE_API int dune_vm_map_phys(ptent_t *root, void *va, size_t len, void *pa, int perm);
+DUNE_API int dune_vm_map_pages(ptent_t *root, void *va, size_t len, int perm);
+DUNE_API int dune_vm_unmap(ptent_t *root, void *va, size_t len); /* void in the original */
+/* *pte_out: the leaf entry of va. create: CREATE_NORMAL makes missing tables
+ * (sandbox roots only). -ENOENT where no table covers va. */
+DUNE_API int dune_vm_lookup(ptent_t *root, void *va, int create, ptent_t **pte_out);
+/* A new root with the same leaves as root (memory is shared, not copied), and
+ * the library's own ring-0 structures. NULL on failure. */
+DUNE_API ptent_t *dune_vm_clone(ptent_t *root);
+/* A new root with nothing of the program mapped (an extension). */
+DUNE_API ptent_t *dune_vm_new_root(void);
+/* Frees a root from dune_vm_clone/dune_vm_new_root (not pgroot). */
+DUNE_API void dune_vm_free(ptent_t *root);
+
+/* Calls cb(arg, ptep, va) for each non-zero leaf with start_va <= va <= end_va
+ * (end inclusive, as in the original) in ascending order; a non-zero return
+ * stops the walk and is returned. cb may change *ptep (e.g. clear PTE_D or
+ * PTE_A): the change is in force when the walk returns. */
+typedef int (*page_walk_cb)(const void *arg, ptent_t *ptep, void *va);
+DUNE_API int dune_vm_page_walk(ptent_t *root, void *start_va, void *end_va, page_walk_cb cb,
+                               const void *arg);
+
+/* After the program wrote entries itself (through dune_vm_lookup's pointer):
+ * makes the change seen by every vCPU. */
+DUNE_API void dune_flush_tlb(void);
+DUNE_API void dune_flush_tlb_one(unsigned long addr);
+/* The guest-physical address of the program's memory at ptr (== ptr unless
+ * the packed layout is in use), or 0 if nothing backs it. */
+DUNE_API uintptr_t dune_va_to_pa(void *ptr);
+
+/* Sandboxes. The calling thread's sandbox runs in ring 3 with the page table
+ * set here (NULL: pgroot, no isolation). */
+DUNE_API int dune_set_user_root(ptent_t *root);
+typedef void (*dune_syscall_cb)(struct dune_tf *tf);
+/* Syscalls of code run through dune_jump_to_user go to cb, which runs on the
+ * launcher's stack with the launcher's page table, and may let the syscall
+ * run (dune_passthrough_syscall), emulate it (set tf->rax), or end the run
+ * (dune_ret_from_user). tf->rax holds the number, tf->rdi, rsi, rdx, rcx (a
+ * copy of r10, as in the original), r8, r9 the arguments. Without a handler a
+ * sandbox's syscalls pass through. Returns 0, or -EINVAL for NULL. */
+DUNE_API int dune_register_syscall_handler(dune_syscall_cb cb);
+/* Runs the state tf (rip, rsp, registers) in ring 3 with the user root until a
+ * handler calls dune_ret_from_user(ret); returns ret (or a negative errno if
+ * the sandbox cannot start). Page faults and other exceptions of the sandbox
+ * go to the launcher's handlers (dune_register_pgflt_handler/intr_handler);
+ * without one the sandbox run ends with -EFAULT. Threads the sandbox creates
+ * stay in it. */
+DUNE_API int dune_jump_to_user(struct dune_tf *tf);
+/* From a handler of a sandbox: ends the run; dune_jump_to_user returns ret. In
+ * a thread the sandbox created, the thread exits with status ret. */
+DUNE_API void dune_ret_from_user(int ret) __attribute__((noreturn));
+/* Performs tf's syscall as the sandbox asked it; the result goes to tf->rax. */
+DUNE_API void dune_passthrough_syscall(struct dune_tf *tf);
+
 #ifdef __cplusplus
 }
 #endif

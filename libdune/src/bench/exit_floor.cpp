@@ -46,6 +46,7 @@ class BumpTables final : public PageTableMemory {
   uint64_t* table_at(uint64_t gpa) const override {
     return reinterpret_cast<uint64_t*>(hva_ + (gpa - kMemGpa));
   }
+  void release(uint64_t) override {}  // the floor's tables live as long as its VM
 
  private:
   uint64_t hva_;

@@ -2,6 +2,11 @@
 
 namespace dune {
 
+namespace {
+// Slots in use past which a region growing from a slot's end extends it.
+constexpr size_t kMergeAbove = 256;
+}  // namespace
+
 MemslotTable::MemslotTable(SlotBackend* backend, GpaAllocator gpa, uint64_t budget_bytes,
                            uint32_t max_slots, std::pmr::memory_resource* mr)
     : backend_(backend), gpa_(std::move(gpa)), budget_(budget_bytes), slots_(mr), free_ids_(mr) {
@@ -63,6 +68,14 @@ Status MemslotTable::cover(Range r) {
 
   std::pmr::vector<uint64_t> added(slots_.get_allocator().resource());
   for (const Gap& g : gaps) {
+    // A region that grows a page at a time (a thread's malloc arena, made
+    // writable by mprotect as it grows) would take a slot per step: once
+    // slots are many (each one makes every later slot change slower), the
+    // slot just below grows instead (identity layout: its guest-physical
+    // range extends too). Re-registering it makes KVM drop its mappings, so
+    // this is kept for when it pays.
+    if (identity() && slots_.size() >= kMergeAbove && added.empty() && extend_below(g.start, g.end))
+      continue;
     auto gpa = gpa_.allocate(g.start, g.end - g.start);
     Status s = gpa ? add_slot(g.start, g.end, *gpa) : Status(Error(-ENOMEM));
     if (!s) {
@@ -78,6 +91,18 @@ Status MemslotTable::cover(Range r) {
     added.push_back(g.start);
   }
   return {};
+}
+
+bool MemslotTable::extend_below(uint64_t start, uint64_t end) {
+  auto it = slots_.lower_bound(start);
+  if (it == slots_.begin()) return false;
+  --it;
+  if (it->second.end != start || it->second.gpa != it->first) return false;
+  uint64_t base = it->first, old_end = it->second.end;
+  if (!remove_slot(it)) return false;
+  if (add_slot(base, end, base)) return true;
+  (void)add_slot(base, old_end, base);
+  return false;
 }
 
 Status MemslotTable::uncover(Range r) {

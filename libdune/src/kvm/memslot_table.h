@@ -73,6 +73,8 @@ class MemslotTable {
   Status reregister(SlotBackend* backend);
 
  private:
+  // Grows the identity-mapped slot ending at start to end; false if there is none.
+  bool extend_below(uint64_t start, uint64_t end);
   Status add_slot(uint64_t start, uint64_t end, uint64_t gpa);
   Status remove_slot(std::pmr::map<uint64_t, Slot>::iterator it);
 

@@ -19,6 +19,8 @@ enum class RegionKind : uint8_t {
   kVdso,        // [vdso], [vvar] and the like: the kernel's pages for the process
   kShm,         // System V shared memory (shmat)
   kMonitor,     // GDT, IDT, TSS, ring-0 stacks: mapped for the guest's ring 0 only
+  kPageTables,  // the guest page tables' own memory: the program reads and edits
+                // entries (the classic API's pointers), in its own table only
 };
 
 struct RegionAttrs {
@@ -31,7 +33,7 @@ struct RegionAttrs {
   bool operator==(const RegionAttrs&) const = default;
 
   bool library_owned() const {
-    return kind == RegionKind::kMonitor;
+    return kind == RegionKind::kMonitor || kind == RegionKind::kPageTables;
   }
   // Memory the guest can reach needs a slot; PROT_NONE gets none, so that large
   // reservations cost KVM nothing until they become accessible.

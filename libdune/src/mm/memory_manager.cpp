@@ -38,7 +38,9 @@ MemoryManager::MemoryManager(SlotBackend* backend, const MemoryConfig& config,
       space_(mr),
       slots_(backend, make_gpa_allocator(config, mr), config.budget_bytes, config.max_slots, mr),
       pool_([this](uint64_t hva, uint64_t size) { return register_table_chunk(hva, size); },
-            slots_.identity(), mr) {}
+            slots_.identity(), mr),
+      overrides_(mr),
+      extra_(mr) {}
 
 Result<uint64_t> MemoryManager::register_table_chunk(uint64_t hva, uint64_t size) {
   // Table pages are guest-physical memory the MMU walks, but no guest virtual
@@ -78,6 +80,8 @@ uint64_t MemoryManager::guest_flags(const RegionAttrs& a) const {
   switch (a.kind) {
     case RegionKind::kMonitor:
       return (a.prot & PROT_READ) ? pte::supervisor_flags(a.prot & PROT_WRITE, config_.nx) : 0;
+    case RegionKind::kPageTables:
+      return pte::user_flags(PROT_READ | PROT_WRITE, config_.nx);
     default:
       return a.guard ? 0 : pte::user_flags(a.prot, config_.nx);
   }
@@ -87,16 +91,23 @@ Status MemoryManager::write_ptes(Range r) {
   Status result;
   space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
     uint64_t flags = guest_flags(a);
-    pt_->unmap(piece.start, piece.size());
-    if (!flags) return;
+    bool user = !a.library_owned();
     // Only what a slot backs is mapped: a guest page over no memory would be an
-    // access KVM cannot satisfy.
-    slots_.for_each_in(piece, [&](Range part, uint64_t gpa) {
-      Status s = pt_->map(part.start, part.size(), gpa, flags);
-      if (!s) result = s;
-    });
+    // access KVM cannot satisfy. A leaf that already grants the same keeps its
+    // accessed and dirty bits (the program may be watching them).
+    uint64_t cursor = piece.start;
+    if (flags) {
+      slots_.for_each_in(piece, [&](Range part, uint64_t gpa) {
+        if (cursor < part.start) pt_->unmap(cursor, part.start - cursor);
+        Status s = map_with_overrides(part, gpa, flags, user);
+        if (!s) result = s;
+        cursor = part.end;
+      });
+    }
+    if (cursor < piece.end) pt_->unmap(cursor, piece.end - cursor);
   });
   space_.regions().for_each_gap(r.start, r.end, [&](Range g) { pt_->unmap(g.start, g.size()); });
+  follow(r);
   return result;
 }
 
@@ -116,6 +127,7 @@ Status MemoryManager::set(Range r, const RegionAttrs& attrs) {
     }
   }
   space_.regions().assign(r.start, r.end, attrs);
+  overrides_.erase(r.start, r.end);
   Status s = write_ptes(r);
   if (!attrs.needs_slot()) drop_slots(r);
   return s;
@@ -124,7 +136,9 @@ Status MemoryManager::set(Range r, const RegionAttrs& attrs) {
 void MemoryManager::remove(Range r) {
   if (r.empty()) return;
   space_.regions().erase(r.start, r.end);
+  overrides_.erase(r.start, r.end);
   pt_->unmap(r.start, r.size());
+  follow(r);
   drop_slots(r);
 }
 
@@ -140,6 +154,7 @@ uint64_t MemoryManager::new_coverage(Range r, int prot) {
 Status MemoryManager::protect(Range r, int prot) {
   if (r.empty()) return {};
   space_.regions().update(r.start, r.end, [&](RegionAttrs& a) { a.prot = prot; });
+  overrides_.erase(r.start, r.end);
   Status result;
   space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
     if (a.needs_slot()) {
@@ -167,6 +182,7 @@ void MemoryManager::lower(Range r, int prot) {
       __atomic_store_n(&leaf, v, __ATOMIC_RELEASE);
     });
   });
+  follow(r);
 }
 
 Status MemoryManager::resync(Range r) {
@@ -294,7 +310,7 @@ FaultVerdict MemoryManager::on_page_fault(uint64_t addr, uint64_t err) {
   auto permits = [&](uint64_t page) {
     auto a = attrs_at(page);
     if (!a || !slots_.gpa_of(page)) return false;
-    uint64_t f = guest_flags(*a);
+    uint64_t f = effective_flags(page, *a);
     if (!(f & pte::kPresent) || !(f & pte::kUser)) return false;
     if (write && !(f & pte::kWritable)) return false;
     if (fetch && (f & pte::kNoExec)) return false;
@@ -302,6 +318,8 @@ FaultVerdict MemoryManager::on_page_fault(uint64_t addr, uint64_t err) {
   };
   uint64_t page = page_floor(addr);
   FaultVerdict v;
+  // A page-table chunk made after the program last used the classic API.
+  if (pool_.holds(page) && !attrs_at(page)) (void)expose_tables();
   if (permits(page)) {
     // Stale guest leaf (another thread's change, or one this library skipped):
     // rewrite it and run the instruction again.
@@ -366,11 +384,14 @@ Result<Mapping> MemoryManager::allocate_monitor(size_t bytes, int prot) {
   auto m = Mapping::anonymous(bytes, MAP_POPULATE);
   if (!m) return Error(m.error());
   auto lk = lock();
-  Status s = set(Range{m->start(), m->end()}, RegionAttrs{prot, RegionKind::kMonitor});
+  Range r{m->start(), m->end()};
+  Status s = set(r, RegionAttrs{prot, RegionKind::kMonitor});
   if (!s) {
-    remove(Range{m->start(), m->end()});
+    remove(r);
     return Error(s.error());
   }
+  // Every table a vCPU may run on needs the monitor's structures.
+  for (GuestPageTable* t : extra_) (void)copy_leaves(*t, r);
   return std::move(m.value());
 }
 
@@ -378,6 +399,7 @@ void MemoryManager::release_monitor(Mapping m) {
   if (!m.get()) return;
   auto lk = lock();
   remove(Range{m.start(), m.end()});
+  for (GuestPageTable* t : extra_) t->unmap(m.start(), m.size());
   m.reset();
 }
 

@@ -108,6 +108,44 @@ class MemoryManager {
   size_t table_pages() const { return pool_.pages_in_use(); }
   uint64_t budget() const { return slots_.budget(); }
   Status set_budget(uint64_t bytes);
+  // --- The classic API (dune_vm_*), with lock() held. ---
+  // The process's own table (pgroot).
+  GuestPageTable& main_table() { return *pt_; }
+  // A leaf-flags override the program set on the main table with
+  // dune_vm_mprotect/unmap (0: not present). Kept across the library's own
+  // rewrites (resync, fault fix-ups) until a host mmap/mprotect/munmap over
+  // the page. Applies to pages the mirror has mapped.
+  void set_override(Range r, uint64_t flags);
+  std::optional<uint64_t> override_at(uint64_t page) const;
+  // Rewrites the main table's leaves of [r] from the mirror and the overrides.
+  Status rewrite(Range r) { return write_ptes(r); }
+  // Makes every page-table chunk readable and writable by ring 3 in the main
+  // table (the program dereferences the entries dune_vm_lookup returns).
+  Status expose_tables();
+  bool is_table_memory(uint64_t hva) const { return pool_.holds(hva); }
+  // Tables other than the main one (sandbox roots): made, found by root page,
+  // destroyed. A new one maps the monitor's structures (and what
+  // allocate_monitor adds later) as the main table does.
+  Result<GuestPageTable*> new_table();
+  GuestPageTable* table_by_root(uint64_t root_hva);
+  GuestPageTable* table_by_root_gpa(uint64_t root_gpa);
+  void destroy_table(GuestPageTable* t);
+  // Copies the main table's leaves of [r] into t (clearing t's where the main
+  // table has none); supervisor_only drops PTE_U from the copies.
+  Status copy_leaves(GuestPageTable& t, Range r, bool supervisor_only = false);
+  // Makes KVM drop what it cached from guest leaves of the program's memory
+  // at host addresses [r] (after a guest permission was lowered), without
+  // ever denying the host an access (see docs/platform-notes.md).
+  void invalidate(Range hva);
+  // All accessible program memory.
+  void invalidate_all();
+  // The table a memory syscall of the calling host thread also updates (a
+  // sandbox's, while a syscall it asked for passes through), or nullptr.
+  static void set_follower(GuestPageTable* t);
+  // Guest-physical address of hva, if a slot backs it.
+  std::optional<uint64_t> gpa_of(uint64_t hva) const;
+  bool nx() const { return config_.nx; }
+
   // In a forked child, with lock() held: the slots again, on the child's new
   // VM, without what MADV_DONTFORK kept from it.
   Status rebuild_after_fork(SlotBackend* backend);
@@ -115,6 +153,12 @@ class MemoryManager {
 
  private:
   uint64_t guest_flags(const RegionAttrs& a) const;
+  // What the main table's leaf at page grants: the override or guest_flags.
+  uint64_t effective_flags(uint64_t page, const RegionAttrs& a) const;
+  // Maps [part] at gpa with flags, except where the program's overrides say otherwise.
+  Status map_with_overrides(Range part, uint64_t gpa, uint64_t flags, bool user_memory);
+  // After the main table's [r] changed: the follower too.
+  void follow(Range r);
   // Removes the slots of [r], except those of page-table chunks.
   void drop_slots(Range r);
   // Rewrites the guest leaves of [r] from the mirror and the slots.
@@ -130,6 +174,8 @@ class MemoryManager {
   MemslotTable slots_;
   PageTablePool pool_;
   std::optional<GuestPageTable> pt_;
+  IntervalMap<uint64_t> overrides_;
+  std::pmr::vector<GuestPageTable*> extra_;
   uint64_t stack_rlimit_ = 8ull << 20;
 };
 

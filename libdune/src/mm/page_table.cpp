@@ -46,6 +46,16 @@ Result<uint64_t*> GuestPageTable::leaf_table(uint64_t va, bool create, uint64_t*
 }
 
 Status GuestPageTable::map(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags) {
+  return map_impl(va, len, gpa, flags, false);
+}
+
+Status GuestPageTable::map_keep(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags) {
+  return map_impl(va, len, gpa, flags, true);
+}
+
+Status GuestPageTable::map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags, bool keep) {
+  // What a leaf grants; the other bits are the MMU's or the program's.
+  constexpr uint64_t kGrant = pte::kAddrMask | pte::kPresent | pte::kWritable | pte::kUser | pte::kNoExec;
   if (flags == 0) {
     unmap(va, len);
     return {};
@@ -56,8 +66,12 @@ Status GuestPageTable::map(uint64_t va, uint64_t len, uint64_t gpa, uint64_t fla
     if (!t) return Error(t.error());
     uint64_t* table = t.value();
     uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
-    for (; va < end && va < table_end; va += pte::kPageSize, gpa += pte::kPageSize)
-      store(table[(va >> 12) & 511], gpa | flags);
+    for (; va < end && va < table_end; va += pte::kPageSize, gpa += pte::kPageSize) {
+      uint64_t& slot = table[(va >> 12) & 511];
+      uint64_t want = gpa | flags;
+      if (keep && (load(slot) & kGrant) == (want & kGrant)) continue;
+      store(slot, want);
+    }
   }
   return {};
 }
@@ -76,6 +90,31 @@ void GuestPageTable::unmap(uint64_t va, uint64_t len) {
     uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
     for (; va < end && va < table_end; va += pte::kPageSize) store(table[(va >> 12) & 511], 0);
   }
+}
+
+Result<uint64_t*> GuestPageTable::leaf_slot(uint64_t va, bool create) {
+  auto t = leaf_table(va, create);
+  if (!t) return Error(t.error());
+  if (!t.value()) return static_cast<uint64_t*>(nullptr);
+  return &t.value()[(va >> 12) & 511];
+}
+
+void GuestPageTable::destroy_level(uint64_t* table, int level) {
+  for (int i = 0; i < 512; ++i) {
+    uint64_t e = load(table[i]);
+    if (!(e & pte::kPresent) || (e & pte::kLarge)) continue;
+    if (level > 1) destroy_level(mem_->table_at(e & pte::kAddrMask), level - 1);
+    mem_->release(e & pte::kAddrMask);
+    --table_pages_;
+  }
+}
+
+void GuestPageTable::destroy() {
+  if (!root_.hva) return;
+  destroy_level(root_.hva, 3);
+  mem_->release(root_.gpa);
+  root_ = {};
+  table_pages_ = 0;
 }
 
 uint64_t GuestPageTable::lookup(uint64_t va) const {

@@ -16,6 +16,8 @@ class PageTableMemory {
   };
   virtual ~PageTableMemory() = default;
   virtual Result<Page> allocate() = 0;
+  // Takes back a table page no table refers to any more.
+  virtual void release(uint64_t gpa) = 0;
   // Host pointer of the table page at gpa (one this memory handed out).
   virtual uint64_t* table_at(uint64_t gpa) const = 0;
 };
@@ -25,17 +27,33 @@ class GuestPageTable {
   static Result<GuestPageTable> create(PageTableMemory* mem);
 
   uint64_t root_gpa() const { return root_.gpa; }
+  uint64_t* root_hva() const { return root_.hva; }
 
   // Maps [va, va + len) to [gpa, gpa + len) with leaf `flags` (4 KiB pages).
   // flags == 0 clears the leaves instead. va, len and gpa are page aligned.
   Status map(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags);
+  // As map, but a leaf that already maps gpa with the same grant (present,
+  // writable, user, no-execute) keeps its other bits: the accessed and dirty
+  // bits the MMU set and the program's software bits.
+  Status map_keep(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags);
   void unmap(uint64_t va, uint64_t len);
+  // The leaf slot for va: created with its tables when create, else nullptr
+  // where no table covers va.
+  Result<uint64_t*> leaf_slot(uint64_t va, bool create);
+  // Gives every table page (the root included) back to the memory; the
+  // object is unusable afterwards.
+  void destroy();
   // The leaf entry for va, or 0.
   uint64_t lookup(uint64_t va) const;
   // Calls fn(va, uint64_t& leaf) for each present leaf in [va, va + len); fn
   // may rewrite the leaf.
   template <typename Fn>
   void for_each_leaf(uint64_t va, uint64_t len, Fn&& fn);
+
+  // As for_each_leaf over the non-zero leaves, but fn returns false to stop
+  // (before the leaf it was given); returns where the walk stopped, or the end.
+  template <typename Fn>
+  uint64_t walk_leaves(uint64_t va, uint64_t len, Fn&& fn);
 
   size_t table_pages() const { return table_pages_; }
 
@@ -44,6 +62,8 @@ class GuestPageTable {
   // Without create, a missing table yields nullptr and *next is set to the
   // first address past the hole (a whole missing PD or PDPT is skipped at once).
   Result<uint64_t*> leaf_table(uint64_t va, bool create, uint64_t* next = nullptr);
+  Status map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags, bool keep);
+  void destroy_level(uint64_t* table, int level);
 
   PageTableMemory* mem_ = nullptr;
   PageTableMemory::Page root_{};
@@ -68,6 +88,27 @@ void GuestPageTable::for_each_leaf(uint64_t va, uint64_t len, Fn&& fn) {
       if (e & 1) fn(va, e);
     }
   }
+}
+
+template <typename Fn>
+uint64_t GuestPageTable::walk_leaves(uint64_t va, uint64_t len, Fn&& fn) {
+  uint64_t end = va + len;
+  while (va < end) {
+    uint64_t next = 0;
+    auto t = leaf_table(va, false, &next);
+    if (!t.ok() || !t.value()) {
+      if (next <= va) return end;
+      va = next;
+      continue;
+    }
+    uint64_t* table = t.value();
+    uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
+    for (; va < end && va < table_end; va += 4096) {
+      uint64_t& e = table[(va >> 12) & 511];
+      if (__atomic_load_n(&e, __ATOMIC_ACQUIRE) && !fn(va, e)) return va;
+    }
+  }
+  return end;
 }
 
 }  // namespace dune

@@ -13,6 +13,12 @@ Status PageTablePool::grow() {
 }
 
 Result<PageTableMemory::Page> PageTablePool::allocate() {
+  if (!free_.empty()) {
+    uint64_t gpa = free_.back();
+    free_.pop_back();
+    ++in_use_;
+    return Page{table_at(gpa), gpa};
+  }
   if (available_ == 0) DUNE_TRY(grow());
   while (chunks_[current_].used == kPagesPerChunk) ++current_;
   Chunk& c = chunks_[current_];
@@ -22,6 +28,14 @@ Result<PageTableMemory::Page> PageTablePool::allocate() {
   ++in_use_;
   // Fresh anonymous memory is zero, and a page is never handed out twice.
   return p;
+}
+
+void PageTablePool::release(uint64_t gpa) {
+  uint64_t* page = table_at(gpa);
+  if (!page) return;
+  for (int i = 0; i < 512; ++i) __atomic_store_n(&page[i], 0, __ATOMIC_RELAXED);
+  free_.push_back(gpa);
+  --in_use_;
 }
 
 uint64_t* PageTablePool::table_at(uint64_t gpa) const {

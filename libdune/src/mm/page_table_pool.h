@@ -22,12 +22,21 @@ class PageTablePool final : public PageTableMemory {
 
   // identity: chunks sit at guest-physical == host-virtual addresses.
   PageTablePool(RegisterChunk register_chunk, bool identity, std::pmr::memory_resource* mr)
-      : register_(std::move(register_chunk)), identity_(identity), chunks_(mr) {}
+      : register_(std::move(register_chunk)), identity_(identity), chunks_(mr), free_(mr) {}
 
   Result<Page> allocate() override;
+  void release(uint64_t gpa) override;
   uint64_t* table_at(uint64_t gpa) const override;
 
   size_t pages_in_use() const { return in_use_; }
+  size_t chunk_count() const { return chunks_.size(); }
+  uint64_t chunk_start(size_t i) const { return chunks_[i].mem.start(); }
+  // True if hva lies in a chunk.
+  bool holds(uint64_t hva) const {
+    for (const Chunk& c : chunks_)
+      if (hva >= c.mem.start() && hva < c.mem.end()) return true;
+    return false;
+  }
   // Calls fn(start, end) for each chunk's host range.
   template <typename Fn>
   void for_each_chunk(Fn&& fn) const {
@@ -45,6 +54,7 @@ class PageTablePool final : public PageTableMemory {
   RegisterChunk register_;
   bool identity_;
   std::pmr::vector<Chunk> chunks_;
+  std::pmr::vector<uint64_t> free_;  // released pages (guest-physical), zeroed
   size_t current_ = 0;  // the chunk pages come from; earlier ones are full
   size_t in_use_ = 0;
   size_t available_ = 0;

@@ -9,6 +9,12 @@
 /* LSTAR: a guest `syscall` lands here. On hardware at CPL 0, where the host
  * returns by letting sysretq run; on PVM at CPL 3, where the host sets RIP
  * and RFLAGS from RCX and R11 instead and sysretq is never reached. */
+/* The stubs have pages of their own: a sandbox's table maps them and nothing
+ * else of the library. */
+        .p2align 12
+        .globl dune_monitor_code_start
+        .hidden dune_monitor_code_start
+dune_monitor_code_start:
         .p2align 6
         .globl dune_syscall_landing
         .hidden dune_syscall_landing
@@ -90,3 +96,7 @@ dune_trap_return:
         outb %al, $DUNE_PORT_TRAP_RETURN
         ud2
         .size dune_trap_return, . - dune_trap_return
+        .p2align 12
+        .globl dune_monitor_code_end
+        .hidden dune_monitor_code_end
+dune_monitor_code_end:

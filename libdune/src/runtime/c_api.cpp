@@ -14,6 +14,8 @@
 #include "base/log.h"
 #include "kvm/fpu_state.h"
 #include "kvm/host_cpu.h"
+#include "classic/sandbox.h"
+#include "classic/vm_calls.h"
 #include "runtime/entry_context.h"
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
@@ -26,8 +28,10 @@
 using namespace dune;
 
 namespace {
-
 std::mutex g_init_lock;
+}  // namespace
+
+namespace dune {
 
 // The runtime, if dune_init succeeded in this process (not in a parent we
 // were forked from: a VM belongs to the process that created it).
@@ -39,10 +43,6 @@ Runtime* live_runtime() {
   if (rt && rt->pid == static_cast<int>(sys::getpid())) return rt;
   return nullptr;
 }
-
-}  // namespace
-
-namespace dune {
 
 int set_budget(uint64_t bytes) {
   if (Runtime* rt = live_runtime()) {
@@ -80,6 +80,12 @@ int get_stats(Runtime& rt, dune_stats* out) {
 }
 
 long handle_hypercall(GuestThread& t, long nr, uint64_t a1, uint64_t, uint64_t) {
+  // A sandbox may not use the launcher's library.
+  if (t.sandbox.active) {
+    sandbox_refuse(t, "a hypercall");
+    return kResumed;
+  }
+  if (nr >= static_cast<long>(Hypercall::kVmMprotect)) return classic::vm_call(t.rt(), &t, nr, a1);
   switch (static_cast<Hypercall>(nr)) {
     case Hypercall::kGetStats: {
       dune_stats s;
@@ -104,6 +110,13 @@ DUNE_API int dune_init(void) {
   }
   auto rt = Runtime::create();
   if (!rt) return rt.error();
+  // The classic API's pgroot: the process's own table, readable and writable
+  // by the program in Dune mode.
+  {
+    auto lk = rt.value()->mm->lock();
+    (void)rt.value()->mm->expose_tables();
+    pgroot = rt.value()->mm->main_table().root_hva();
+  }
   return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "runtime/runtime.h"
 #include "runtime/thread_registry.h"
 #include "runtime/traps.h"
+#include "classic/sandbox.h"
 #include "signals/fatal_signal.h"
 #include "signals/signal_delivery.h"
 #include "syscalls/dispatch.h"
@@ -110,7 +111,9 @@ Status GuestThread::load(const GuestStart& start) {
   Vcpu& v = slot_->vcpu;
   kvm_sregs sregs{};
   DUNE_TRY(v.get_sregs(&sregs));
-  rt.monitor.fill_sregs(sregs, slot_->cpu, rt.mm->root_gpa(), start.fs_base, start.gs_base);
+  rt.monitor.fill_sregs(sregs, slot_->cpu, start.cr3 ? start.cr3 : rt.mm->root_gpa(), start.fs_base,
+                        start.gs_base);
+  sandbox = start.sandbox;
   DUNE_TRY(v.set_sregs(sregs));
   kvm_msr_entry msrs[8];
   DUNE_TRY(v.set_msrs(msrs, fill_msrs(msrs, current_cpu_node())));
@@ -149,6 +152,14 @@ Status GuestThread::reset_after_fork(const GuestStart& start) {
   tid_ = static_cast<int>(sys::gettid());
   tgid_ = static_cast<int>(sys::getpid());
   return load(start);
+}
+
+Status GuestThread::set_cr3(uint64_t root_gpa) {
+  kvm_sregs s{};
+  DUNE_TRY(vcpu().get_sregs(&s));
+  if (s.cr3 == root_gpa) return {};
+  s.cr3 = root_gpa;
+  return vcpu().set_sregs(s);
 }
 
 void GuestThread::start() {
@@ -265,7 +276,11 @@ void GuestThread::on_io(uint32_t port) {
   if (port == DUNE_PORT_HYPERCALL) {
     stop_ = Stop::kHypercall;
     kvm_regs& r = vcpu().regs();
-    r.rax = static_cast<uint64_t>(handle_hypercall(*this, static_cast<long>(r.rax), r.rdi, r.rsi, r.rdx));
+    long result = handle_hypercall(*this, static_cast<long>(r.rax), r.rdi, r.rsi, r.rdx);
+    // kResumed: the call set the whole guest state itself (dune_jump_to_user,
+    // or a forked child whose vCPU is new: its run structure is not this one).
+    if (result == kResumed) return;
+    vcpu().regs().rax = static_cast<uint64_t>(result);
     vcpu().mark_regs_dirty();
     return;
   }
@@ -390,6 +405,7 @@ void GuestThread::exit_thread(int status) {
   if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_end(false, status, 0);
   rt_->counters.vcpus.fetch_sub(1, std::memory_order_relaxed);
   if (tgid_ == rt_->pid) rt_->retire_stats(stats_);
+  release_sandbox_stack(*this);
   unregister_host_stack(this);
   if (t_current == this) t_current = nullptr;
   // A vfork child's parent takes its vCPU and stack back once it resumes.

@@ -7,6 +7,7 @@
 
 #include "base/mapping.h"
 #include "base/result.h"
+#include "classic/sandbox_state.h"
 #include "kvm/vcpu.h"
 #include "monitor/monitor.h"
 #include "runtime/stack_check.h"
@@ -26,6 +27,8 @@ struct GuestStart {
   uint64_t gs_base;
   const void* xsave;  // FPU/vector state: an XSAVE image
   AltStack altstack;
+  uint64_t cr3 = 0;        // the page table to start on; 0: the process's own
+  SandboxState sandbox{};  // a thread or process a sandbox created stays in it
 };
 
 class GuestThread {
@@ -93,6 +96,10 @@ class GuestThread {
   bool temp_mask_set = false;
   // A vfork child lives on its parent's bookkeeping: the parent reclaims it.
   bool vfork_child = false;
+  // dune_jump_to_user's state (classic/sandbox.cpp).
+  SandboxState sandbox;
+  // Points the vCPU at another page table (a sandbox's, or back).
+  Status set_cr3(uint64_t root_gpa);
 
   // Makes the current thread's vCPU one of a new VM after fork (its state: start).
   Status reset_after_fork(const GuestStart& start);

@@ -13,6 +13,23 @@ enum class Hypercall : long {
   kGetStats = 1,   // a1: struct dune_stats*
   kSetBudget = 2,  // a1: bytes
   kGetBudget = 3,
+  // The classic API (classic/): a1 is a classic::VmArgs* unless said.
+  kVmMprotect = 10,
+  kVmMapPhys = 11,
+  kVmMapPages = 12,
+  kVmUnmap = 13,
+  kVmLookup = 14,
+  kVmClone = 15,      // returns the new root
+  kVmNewRoot = 16,    // returns the new root
+  kVmFree = 17,
+  kVmWalk = 18,       // a1: classic::WalkBatch*
+  kVmWalkCommit = 19, // a1: classic::WalkBatch*
+  kFlushTlb = 20,     // a1: an address, or ~0 for all
+  kVaToPa = 21,       // a1: an address
+  kSetUserRoot = 22,  // a1: a root, 0 for pgroot
+  kJumpToUser = 23,   // a1: struct dune_tf*
+  kRetFromUser = 24,  // a1: the value
+  kPassthrough = 25,  // a1: struct dune_tf*
 };
 
 class GuestThread;

@@ -66,6 +66,18 @@ class ChildState {
     // its parent's (as in Linux's copy_process).
     bool shares_vm = req.flags & CLONE_VM, vfork = req.flags & CLONE_VFORK;
     start.altstack = (shares_vm && !vfork) ? AltStack{} : parent.altstack();
+    // A task a sandbox creates stays in it: its table, its launcher's handlers.
+    if (parent.sandbox.in_run) {
+      start.sandbox = parent.sandbox;
+      start.sandbox.active = true;
+      start.sandbox.depth = 0;
+      if (shares_vm) {
+        start.sandbox.born = true;
+        start.sandbox.stack_base = start.sandbox.stack_len = 0;
+        start.sandbox.launcher_xsave = nullptr;  // the launcher thread's
+      }
+      start.cr3 = parent.sandbox.root_gpa;
+    }
   }
   ~ChildState() { host_arena()->deallocate(xsave_, size_, 64); }
   ChildState(const ChildState&) = delete;

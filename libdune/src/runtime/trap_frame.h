@@ -12,6 +12,12 @@ struct TrapFrame {
   dune_tf tf;      // the interrupted state; the handler may edit it
   uint64_t magic;  // kTrapMagic ^ the frame's address: catches stale or smashed frames
   uint64_t xsave;  // where the interrupted FPU/vector state is saved
+  uint64_t kind;   // TrapKind: where the handler returns to
+};
+enum TrapKind : uint64_t {
+  kTrapOwn = 0,             // the thread's own code
+  kTrapSandboxSyscall = 1,  // a sandbox's syscall: back into the sandbox, as sysret would
+  kTrapSandboxFault = 2,    // a sandbox's exception: back into the sandbox
 };
 constexpr uint64_t kTrapMagic = 0x64756e6574726170ull;  // "dunetrap"
 constexpr uint64_t kRedZone = 128;

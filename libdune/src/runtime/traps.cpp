@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "classic/sandbox.h"
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
 #include "runtime/runtime.h"
@@ -37,15 +38,16 @@ void emit_fault(GuestThread& t, const dune_tf& tf, uint64_t addr, const FaultVer
   trace::emit(ev);
 }
 
-// Runs fn(a0, a1, a2) in the guest on the interrupted stack, returning to
-// dune_trap_return; false if the stack cannot hold the frame.
-bool call_handler(GuestThread& t, const dune_tf& tf, uint64_t fn, uint64_t a0, uint64_t a1,
-                  bool pass_tf_third) {
+}  // namespace
+
+bool call_trap_handler(GuestThread& t, const dune_tf& tf, uint64_t fn, uint64_t a0, uint64_t a1,
+                       bool pass_tf_third, uint64_t stack_top, uint64_t kind) {
   Runtime& rt = t.rt();
-  TrapFrameLayout l = trap_frame_layout(tf.rsp, rt.xsave_size);
+  uint64_t top = stack_top ? stack_top : tf.rsp;
+  TrapFrameLayout l = trap_frame_layout(top, rt.xsave_size);
   // The frame must land on memory the program can write, as for a signal frame.
-  if (!rt.mm->guest_can_write(l.bottom, tf.rsp)) return false;
-  TrapFrame frame{tf, kTrapMagic ^ l.frame, l.xsave};
+  if (!rt.mm->guest_can_write(l.bottom, top)) return false;
+  TrapFrame frame{tf, kTrapMagic ^ l.frame, l.xsave, kind};
   if (!t.vcpu().get_xsave(reinterpret_cast<void*>(l.xsave), rt.xsave_size)) return false;
   uint64_t ret = t.rt().monitor.trap_return();
   if (!copy_to_guest(l.frame, &frame, sizeof(frame)) || !copy_to_guest(l.return_slot, &ret, 8))
@@ -61,6 +63,8 @@ bool call_handler(GuestThread& t, const dune_tf& tf, uint64_t fn, uint64_t a0, u
   t.resume(call);
   return true;
 }
+
+namespace {
 
 // The floating-point exceptions the control word does not mask: x87 (FSW
 // against FCW) for #MF, SSE (MXCSR flags against its masks) for #XM.
@@ -86,6 +90,11 @@ void handle_exception(GuestThread& t) {
   Runtime& rt = t.rt();
   const auto& ex = t.exception();
   if (ex.vector >= 0 && ex.vector < 32) ++t.stats().faults_by_vector[ex.vector];
+  // A sandbox's exception is its launcher's business, not the library's.
+  if (t.sandbox.active) {
+    sandbox_exception(t);
+    return;
+  }
   uint64_t addr = 0;
   FaultVerdict v;
   if (ex.vector == 14) {
@@ -108,8 +117,8 @@ void handle_exception(GuestThread& t) {
   dune_pgflt_cb pf = ex.vector == 14 ? pgflt_handler() : nullptr;
   dune_intr_cb intr = pf ? nullptr : intr_handler(ex.vector);
   if (pf || intr) {
-    bool ok = pf ? call_handler(t, tf, reinterpret_cast<uint64_t>(pf), addr, ex.error, true)
-                 : call_handler(t, tf, reinterpret_cast<uint64_t>(intr), 0, 0, false);
+    bool ok = pf ? call_trap_handler(t, tf, reinterpret_cast<uint64_t>(pf), addr, ex.error, true)
+                 : call_trap_handler(t, tf, reinterpret_cast<uint64_t>(intr), 0, 0, false);
     if (ok) {
       emit_fault(t, tf, addr, v, DUNE_FAULT_HANDLER, 0);
       return;
@@ -134,6 +143,11 @@ void handle_exception(GuestThread& t) {
 }
 
 void handle_trap_return(GuestThread& t) {
+  // Only a launcher's handler returns here; a sandbox that tries is stopped.
+  if (t.sandbox.active) {
+    sandbox_refuse(t, "the trap-return port");
+    return;
+  }
   uint64_t frame_addr = t.vcpu().regs().rsp;  // the handler's ret popped the return address
   TrapFrame frame;
   if (!copy_from_guest(&frame, frame_addr, sizeof(frame)) || frame.magic != (kTrapMagic ^ frame_addr)) {
@@ -143,6 +157,10 @@ void handle_trap_return(GuestThread& t) {
   if (!t.vcpu().set_xsave(reinterpret_cast<const void*>(frame.xsave))) {
     log::error("fatal: the FPU state saved for a Dune trap handler is corrupt");
     die_with_signal(SIGSEGV);
+  }
+  if (t.sandbox.in_run && frame.kind != kTrapOwn) {
+    sandbox_trap_return(t, frame);
+    return;
   }
   t.resume(frame.tf);
 }

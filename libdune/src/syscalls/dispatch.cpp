@@ -3,6 +3,7 @@
 #include <sys/syscall.h>
 
 #include "base/raw_syscall.h"
+#include "classic/sandbox.h"
 #include "runtime/guest_thread.h"
 #include "syscalls/handlers.h"
 #include "trace/events.h"
@@ -14,8 +15,6 @@ long forward_syscall(const SyscallArgs& s) {
                       static_cast<long>(s.a[2]), static_cast<long>(s.a[3]),
                       static_cast<long>(s.a[4]), static_cast<long>(s.a[5]));
 }
-
-namespace {
 
 long run_syscall(GuestThread& t, const SyscallArgs& s) {
   switch (s.nr) {
@@ -56,6 +55,8 @@ long run_syscall(GuestThread& t, const SyscallArgs& s) {
   }
 }
 
+namespace {
+
 // Writes the result back, or sets the guest up to issue the syscall again once
 // a signal handler has run (the kernel's restart, done by the guest itself).
 void complete(GuestThread& t, const SyscallArgs& s, long ret) {
@@ -76,6 +77,14 @@ void dispatch_syscall(GuestThread& t) {
   ThreadStats& st = t.stats();
   ++st.syscalls;
   if (static_cast<unsigned long>(s.nr) < static_cast<unsigned long>(kMaxSyscall)) ++st.syscalls_by_nr[s.nr];
+  // A sandbox's syscall goes to its launcher's handler.
+  if (__builtin_expect(t.sandbox.active, 0)) {
+    if (sandbox_syscall(t, s)) return;
+    // No handler: it passes through, and memory it maps is the sandbox's too.
+    FollowSandbox follow(t);
+    complete(t, s, run_syscall(t, s));
+    return;
+  }
   if (__builtin_expect(!trace::wanted(DUNE_EV_SYSCALL), 1)) {
     complete(t, s, run_syscall(t, s));
     return;

@@ -12,6 +12,10 @@ struct SyscallArgs {
   uint64_t a[6];
 };
 
+// Runs syscall s for t (the library's handler or the host's syscall) and
+// returns its result, without resuming the guest.
+long run_syscall(GuestThread& t, const SyscallArgs& s);
+
 // Forwards the syscall with the program's own arguments, or hands it to the
 // library where it touches the VM; then returns to the guest.
 void dispatch_syscall(GuestThread& t);

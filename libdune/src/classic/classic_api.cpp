@@ -1,0 +1,166 @@
+// classic_api.cpp - the classic Dune calls of dune.h: page tables and sandboxes.
+// In Dune mode each call is a hypercall (the library's state is not guest
+// memory); before dune_enter it runs directly.
+#include <dune/dune.h>
+
+#include <unistd.h>
+
+#include "base/log.h"
+#include "classic/sandbox.h"
+#include "classic/vm_args.h"
+#include "classic/vm_calls.h"
+#include "classic/vm_perm.h"
+#include "runtime/guest_thread.h"
+#include "runtime/hypercall.h"
+#include "runtime/runtime.h"
+
+using namespace dune;
+using dune::classic::VmArgs;
+using dune::classic::WalkBatch;
+
+namespace dune {
+Runtime* live_runtime();
+}
+
+namespace {
+
+long call(Hypercall nr, uint64_t a1, const char* fn) {
+  if (current_guest_thread()) return dune_hypercall(static_cast<long>(nr), a1, 0, 0);
+  Runtime* rt = live_runtime();
+  if (!rt) {
+    log::error("{}: call dune_init() first", fn);
+    return -EINVAL;
+  }
+  return classic::vm_call(*rt, nullptr, static_cast<long>(nr), a1);
+}
+
+int vm_op(Hypercall nr, ptent_t* root, void* va, size_t len, uint64_t pa, int perm, const char* fn) {
+  // In the caller's memory: the host reads it there.
+  VmArgs a{reinterpret_cast<uint64_t>(root), reinterpret_cast<uint64_t>(va), len, pa, perm, 0};
+  return static_cast<int>(call(nr, reinterpret_cast<uint64_t>(&a), fn));
+}
+
+}  // namespace
+
+extern "C" {
+
+DUNE_API ptent_t* pgroot = nullptr;
+
+DUNE_API int dune_vm_mprotect(ptent_t* root, void* va, size_t len, int perm) {
+  return vm_op(Hypercall::kVmMprotect, root, va, len, 0, perm, "dune_vm_mprotect");
+}
+
+DUNE_API int dune_vm_map_phys(ptent_t* root, void* va, size_t len, void* pa, int perm) {
+  return vm_op(Hypercall::kVmMapPhys, root, va, len, reinterpret_cast<uint64_t>(pa), perm, "dune_vm_map_phys");
+}
+
+DUNE_API int dune_vm_map_pages(ptent_t* root, void* va, size_t len, int perm) {
+  return vm_op(Hypercall::kVmMapPages, root, va, len, 0, perm, "dune_vm_map_pages");
+}
+
+DUNE_API int dune_vm_unmap(ptent_t* root, void* va, size_t len) {
+  return vm_op(Hypercall::kVmUnmap, root, va, len, 0, 0, "dune_vm_unmap");
+}
+
+DUNE_API int dune_vm_lookup(ptent_t* root, void* va, int create, ptent_t** pte_out) {
+  VmArgs a{reinterpret_cast<uint64_t>(root), reinterpret_cast<uint64_t>(va), 0, 0, create,
+           reinterpret_cast<uint64_t>(pte_out)};
+  return static_cast<int>(call(Hypercall::kVmLookup, reinterpret_cast<uint64_t>(&a), "dune_vm_lookup"));
+}
+
+DUNE_API ptent_t* dune_vm_clone(ptent_t* root) {
+  long r = call(Hypercall::kVmClone, reinterpret_cast<uint64_t>(root), "dune_vm_clone");
+  return r < 0 ? nullptr : reinterpret_cast<ptent_t*>(r);
+}
+
+DUNE_API ptent_t* dune_vm_new_root(void) {
+  long r = call(Hypercall::kVmNewRoot, 0, "dune_vm_new_root");
+  return r < 0 ? nullptr : reinterpret_cast<ptent_t*>(r);
+}
+
+DUNE_API void dune_vm_free(ptent_t* root) {
+  (void)call(Hypercall::kVmFree, reinterpret_cast<uint64_t>(root), "dune_vm_free");
+}
+
+DUNE_API int dune_vm_page_walk(ptent_t* root, void* start_va, void* end_va, page_walk_cb cb, const void* arg) {
+  if (!cb) {
+    log::error("dune_vm_page_walk: NULL callback");
+    return -EINVAL;
+  }
+  auto range = classic::walk_range(reinterpret_cast<uint64_t>(start_va), reinterpret_cast<uint64_t>(end_va));
+  if (range.error) {
+    log::error("dune_vm_page_walk: bad range {} .. {}", start_va, end_va);
+    return range.error;
+  }
+  // The batch lives on the caller's stack, where the host can reach it.
+  WalkBatch b;
+  b.root = reinterpret_cast<uint64_t>(root);
+  b.next = range.start;
+  b.end = range.end;
+  for (;;) {
+    long r = call(Hypercall::kVmWalk, reinterpret_cast<uint64_t>(&b), "dune_vm_page_walk");
+    if (r < 0) return static_cast<int>(r);
+    int ret = 0;
+    uint32_t i = 0;
+    for (; i < b.count && ret == 0; ++i)
+      ret = cb(arg, reinterpret_cast<ptent_t*>(b.e[i].ptep), reinterpret_cast<void*>(b.e[i].va));
+    // What the callbacks changed takes effect now.
+    b.used = i;
+    if (b.used) (void)call(Hypercall::kVmWalkCommit, reinterpret_cast<uint64_t>(&b), "dune_vm_page_walk");
+    if (ret) return ret;
+    if (b.count == 0 || b.next >= b.end) return 0;
+  }
+}
+
+DUNE_API void dune_flush_tlb(void) { (void)call(Hypercall::kFlushTlb, ~0ull, "dune_flush_tlb"); }
+
+DUNE_API void dune_flush_tlb_one(unsigned long addr) {
+  (void)call(Hypercall::kFlushTlb, addr & ~0xfffull, "dune_flush_tlb_one");
+}
+
+DUNE_API uintptr_t dune_va_to_pa(void* ptr) {
+  long r = call(Hypercall::kVaToPa, reinterpret_cast<uint64_t>(ptr), "dune_va_to_pa");
+  return r < 0 ? 0 : static_cast<uintptr_t>(r);
+}
+
+DUNE_API int dune_set_user_root(ptent_t* root) {
+  return static_cast<int>(call(Hypercall::kSetUserRoot, reinterpret_cast<uint64_t>(root), "dune_set_user_root"));
+}
+
+DUNE_API int dune_register_syscall_handler(dune_syscall_cb cb) { return set_syscall_handler(cb); }
+
+DUNE_API int dune_jump_to_user(struct dune_tf* tf) {
+  if (!tf) {
+    log::error("dune_jump_to_user: NULL trap frame");
+    return -EINVAL;
+  }
+  if (!current_guest_thread()) {
+    log::error("dune_jump_to_user: the calling thread is not in Dune mode (dune_enter first)");
+    return -EINVAL;
+  }
+  return static_cast<int>(dune_hypercall(static_cast<long>(Hypercall::kJumpToUser),
+                                         reinterpret_cast<uint64_t>(tf), 0, 0));
+}
+
+DUNE_API void dune_ret_from_user(int ret) {
+  if (current_guest_thread())
+    (void)dune_hypercall(static_cast<long>(Hypercall::kRetFromUser), static_cast<uint64_t>(static_cast<long>(ret)), 0, 0);
+  else
+    log::error("dune_ret_from_user: the calling thread is not in Dune mode");
+  // Not in a sandbox's handler (the hypercall said why): there is nothing to
+  // return to; the process ends with ret, as a program's exit would.
+  _exit(ret);
+}
+
+DUNE_API void dune_passthrough_syscall(struct dune_tf* tf) {
+  if (!tf) {
+    log::error("dune_passthrough_syscall: NULL trap frame");
+    return;
+  }
+  long r = current_guest_thread()
+               ? dune_hypercall(static_cast<long>(Hypercall::kPassthrough), reinterpret_cast<uint64_t>(tf), 0, 0)
+               : -EINVAL;
+  if (r < 0) tf->rax = static_cast<uint64_t>(r);
+}
+
+}  // extern "C"
