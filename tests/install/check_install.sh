@@ -35,7 +35,9 @@ echo "check_install: pkg-config ok"
 # dunestat goes to bin/ and finds the installed library by itself (its RPATH).
 if [[ -e $build/tools/dunestat/dunestat ]]; then
   [[ -x $prefix/bin/dunestat ]] || { echo "check_install: missing bin/dunestat"; exit 1; }
-  env -u LD_LIBRARY_PATH "$prefix/bin/dunestat" --help | grep -q exit_floor || { echo "check_install: bin/dunestat --help failed"; exit 1; }
+  # Whole output first: `| grep -q` would end the pipe early, and pipefail would count dunestat's SIGPIPE.
+  help=$(env -u LD_LIBRARY_PATH "$prefix/bin/dunestat" --help) || { echo "check_install: bin/dunestat --help failed"; exit 1; }
+  [[ $help == *exit_floor* ]] || { echo "check_install: bin/dunestat --help does not list its rows"; exit 1; }
   [[ $(ldd "$prefix/bin/dunestat" | grep libdune) == *"$prefix/bin/../lib/libdune.so"* ]] ||
     { echo "check_install: bin/dunestat does not use the installed libdune: $(ldd "$prefix/bin/dunestat" | grep libdune)"; exit 1; }
   echo "check_install: dunestat ok"

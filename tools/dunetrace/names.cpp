@@ -103,6 +103,7 @@ const char* map_kind_name(uint32_t kind) {
     case DUNE_MAP_VDSO: return "vdso";
     case DUNE_MAP_SHM: return "shm";
     case DUNE_MAP_MONITOR: return "monitor";
+    case DUNE_MAP_PAGE_TABLES: return "page-tables";
     default: return "unknown";
   }
 }

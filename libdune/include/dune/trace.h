@@ -49,6 +49,7 @@ enum dune_map_kind {
   DUNE_MAP_VDSO = 5,
   DUNE_MAP_SHM = 6,
   DUNE_MAP_MONITOR = 7, /* the library's ring-0 pages */
+  DUNE_MAP_PAGE_TABLES = 8, /* the guest page tables (classic API: readable by the program) */
 };
 
 struct dune_event {

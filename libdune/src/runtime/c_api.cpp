@@ -94,6 +94,7 @@ long handle_hypercall(GuestThread& t, long nr, uint64_t a1, uint64_t, uint64_t) 
     }
     case Hypercall::kSetBudget: return set_budget(a1);
     case Hypercall::kGetBudget: return static_cast<long>(t.rt().mm->budget());
+    default: break;  // the classic calls, above
   }
   return -ENOSYS;
 }

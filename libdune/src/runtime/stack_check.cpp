@@ -23,6 +23,7 @@ uint32_t map_kind_of(RegionKind k) {
     case RegionKind::kVdso: return DUNE_MAP_VDSO;
     case RegionKind::kShm: return DUNE_MAP_SHM;
     case RegionKind::kMonitor: return DUNE_MAP_MONITOR;
+    case RegionKind::kPageTables: return DUNE_MAP_PAGE_TABLES;
   }
   return DUNE_MAP_ANON;
 }
