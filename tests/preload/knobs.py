@@ -57,6 +57,8 @@ def main():
         fields = {"pid", "exe", "end", "status", "vm_exits", "exits", "syscalls_by_name", "faults",
                   "signals_delivered", "guest_seconds", "host_seconds"}
         check(all(fields <= set(r) for r in lines), "DUNE_STATS: every report has " + ", ".join(sorted(fields)))
+        check(all(sum(r["exits"].values()) == r["vm_exits"] for r in lines),
+              "DUNE_STATS: exits by reason add up to vm_exits (the last one, exit_group, included)")
         killed = [r for r in lines if r["exe"].endswith("sh") and r["end"] == "signal"]
         check(len(killed) == 1 and killed[0]["status"] == 15, "DUNE_STATS: the shell's report says it died of SIGTERM")
 

@@ -226,15 +226,12 @@ void GuestThread::run() {
       }
     }
     uint32_t kind;
-    switch (stop_) {
-      case Stop::kSyscall: kind = DUNE_EXIT_SYSCALL; break;
-      case Stop::kException: kind = DUNE_EXIT_EXCEPTION; break;
-      case Stop::kTrapReturn: kind = DUNE_EXIT_TRAP_RETURN; break;
-      case Stop::kHypercall: kind = DUNE_EXIT_HYPERCALL; break;
-      case Stop::kMemory: kind = rc == 0 && run->exit_reason == KVM_EXIT_MMIO ? DUNE_EXIT_MMIO : DUNE_EXIT_MEMORY_FAULT; break;
-      default: kind = rc == -EINTR ? DUNE_EXIT_INTERRUPTED : DUNE_EXIT_OTHER;
+    if (stop_ == Stop::kNone) {
+      kind = rc == -EINTR ? DUNE_EXIT_INTERRUPTED : DUNE_EXIT_OTHER;
+      ++stats_.exits_by_kind[kind];
+    } else {
+      kind = exit_kind_of(stop_);  // counted by stop_for
     }
-    ++stats_.exits_by_kind[kind];
     if (t0) {
       dune_event ev{};
       ev.kind = DUNE_EV_VMEXIT;
@@ -249,9 +246,27 @@ void GuestThread::run() {
   }
 }
 
+uint32_t GuestThread::exit_kind_of(Stop s) const {
+  switch (s) {
+    case Stop::kSyscall: return DUNE_EXIT_SYSCALL;
+    case Stop::kException: return DUNE_EXIT_EXCEPTION;
+    case Stop::kTrapReturn: return DUNE_EXIT_TRAP_RETURN;
+    case Stop::kHypercall: return DUNE_EXIT_HYPERCALL;
+    case Stop::kMemory: return slot_->vcpu.run()->exit_reason == KVM_EXIT_MMIO ? DUNE_EXIT_MMIO : DUNE_EXIT_MEMORY_FAULT;
+    default: return DUNE_EXIT_OTHER;
+  }
+}
+
+void GuestThread::stop_for(Stop s) {
+  stop_ = s;
+  // Counted now: some exits never come back to the loop (exit_group, exec, a
+  // fatal signal), and the process's report must still count them by reason.
+  ++stats_.exits_by_kind[exit_kind_of(s)];
+}
+
 void GuestThread::on_io(uint32_t port) {
   if (port == DUNE_PORT_SYSCALL) {
-    stop_ = Stop::kSyscall;
+    stop_for(Stop::kSyscall);
     if (__builtin_expect(!rt_->landing_checked.load(std::memory_order_relaxed), 0))
       check_syscall_landing();
     dispatch_syscall(*this);
@@ -259,7 +274,7 @@ void GuestThread::on_io(uint32_t port) {
   }
   int vector = Monitor::vector_of_port(port);
   if (vector >= 0) {
-    stop_ = Stop::kException;
+    stop_for(Stop::kException);
     // The CPU's frame sits at the top of the ring-0 stack, below it the error
     // code where the vector has one.
     exception_.vector = vector;
@@ -269,12 +284,12 @@ void GuestThread::on_io(uint32_t port) {
     return;
   }
   if (port == DUNE_PORT_TRAP_RETURN) {
-    stop_ = Stop::kTrapReturn;
+    stop_for(Stop::kTrapReturn);
     handle_trap_return(*this);
     return;
   }
   if (port == DUNE_PORT_HYPERCALL) {
-    stop_ = Stop::kHypercall;
+    stop_for(Stop::kHypercall);
     kvm_regs& r = vcpu().regs();
     long result = handle_hypercall(*this, static_cast<long>(r.rax), r.rdi, r.rsi, r.rdx);
     // kResumed: the call set the whole guest state itself (dune_jump_to_user,
@@ -422,7 +437,7 @@ void GuestThread::exit_thread(int status) {
 }
 
 void GuestThread::on_mmio() {
-  stop_ = Stop::kMemory;
+  stop_for(Stop::kMemory);
   rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
   kvm_run* run = vcpu().run();
   uint64_t gpa = run->mmio.phys_addr;
@@ -446,7 +461,7 @@ void GuestThread::on_mmio() {
 }
 
 void GuestThread::on_memory_fault() {
-  stop_ = Stop::kMemory;
+  stop_for(Stop::kMemory);
   rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
   auto* mf = reinterpret_cast<MemoryFaultExit*>(&vcpu().run()->mmio);
   FaultVerdict v = rt_->mm->on_host_fault(mf->gpa);
@@ -471,7 +486,7 @@ void GuestThread::on_run_error(long rc) {
     // If the guest page was stale the retry now faults precisely in the guest;
     // if the same access fails again, the page is mapped and allowed but has
     // nothing behind it (past the end of a file, a poisoned page): SIGBUS.
-    stop_ = Stop::kMemory;
+    stop_for(Stop::kMemory);
     rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
     if (!retry_would_loop(vcpu().regs().rip, 0)) {
       auto lk = rt_->mm->lock();

@@ -112,6 +112,9 @@ class GuestThread {
   Status load(const GuestStart& start);
   static void host_main(void* self);
   [[noreturn]] void run();
+  // Records what this exit is for and counts it by reason.
+  void stop_for(Stop s);
+  uint32_t exit_kind_of(Stop s) const;  // a dune_exit_kind
   void on_io(uint32_t port);
   void on_mmio();
   void on_memory_fault();
