@@ -134,7 +134,11 @@ int main(void) {
 
   tf = box_call(box_hypercall, top, 0, 0);
   r = dune_jump_to_user(&tf);
-  check(r == -EPERM, "a sandbox using the library's hypercall port is stopped (-EPERM)");
+  /* PVM lets ring 3 reach the port and the library refuses it (-EPERM); on
+   * VT-x the sandbox runs with IOPL 0, so its `out` is a #GP, a fault with no
+   * launcher handler for it (-EFAULT). Stopped either way. */
+  if (r != -EPERM && r != -EFAULT) printf("dune_jump_to_user returned %d\n", r);
+  check(r == -EPERM || r == -EFAULT, "a sandbox using the library's hypercall port is stopped (-EPERM or -EFAULT)");
   check(dune_jump_to_user(NULL) == -EINVAL, "dune_jump_to_user(NULL): -EINVAL");
   check(dune_set_user_root(NULL) == 0, "back to pgroot as the user root");
   dune_vm_free(box);
