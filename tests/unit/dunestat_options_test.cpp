@@ -90,6 +90,18 @@ TEST(Options, HelpStatesEveryRowAndItsMethod) {
   EXPECT_NE(p.text.find("getppid"), std::string::npos);
 }
 
+// The fault rows measure each mode's own way: Linux calls natively, the
+// classic page-table call in Dune mode.
+TEST(Options, HelpSaysHowEachModeProtectsPages) {
+  for (RowId id : {RowId::kUserFault, RowId::kAppel1}) {
+    std::string m = row_info(id).method;
+    for (const char* call :
+         {"Natively: mprotect", "SIGSEGV", "In Dune mode: dune_vm_mprotect", "Dune page-fault handler"})
+      EXPECT_NE(m.find(call), std::string::npos) << row_info(id).key << ": " << call;
+  }
+  EXPECT_NE(std::string(row_info(RowId::kAppel2).method).find("those of appel1"), std::string::npos);
+}
+
 TEST(Options, WrapKeepsWordsAndWidth) {
   std::string w = wrap_text("one two three four five six", 4, 14);
   EXPECT_EQ(w, "    one two\n    three four\n    five six\n");

@@ -21,9 +21,11 @@ std::atomic<FaultDuty> g_duty{FaultDuty::kNone};
 std::atomic<uintptr_t> g_start{0}, g_end{0};
 std::atomic<uint64_t> g_handled{0};
 
+void say(const char* text) { (void)!write(2, text, std::strlen(text)); }
+
 // The one decision for both handlers: true if the fault at addr was expected
 // and has been dealt with (by moving *rip or unprotecting the page).
-bool handle_probe_fault(uintptr_t addr, uint64_t* rip) {
+bool handle_probe_fault(Mode mode, uintptr_t addr, uint64_t* rip) {
   if (addr < g_start.load(std::memory_order_relaxed) || addr >= g_end.load(std::memory_order_relaxed))
     return false;
   switch (g_duty.load(std::memory_order_relaxed)) {
@@ -32,7 +34,13 @@ bool handle_probe_fault(uintptr_t addr, uint64_t* rip) {
       *rip = reinterpret_cast<uintptr_t>(dunestat_store_resume);
       break;
     case FaultDuty::kUnprotectPage:
-      if (mprotect(reinterpret_cast<void*>(addr & ~(kPage - 1)), kPage, PROT_READ | PROT_WRITE) != 0) return false;
+      if (set_access(mode, reinterpret_cast<void*>(addr & ~(kPage - 1)), kPage, Access::kReadWrite) != 0) {
+        // The worker dies of this fault: say why first (write(2) only, safe in a handler).
+        say("dunestat: the fault handler's ");
+        say(protection_call(mode));
+        say(" failed\n");
+        return false;
+      }
       break;
     case FaultDuty::kNone:
       return false;
@@ -41,12 +49,10 @@ bool handle_probe_fault(uintptr_t addr, uint64_t* rip) {
   return true;
 }
 
-void say(const char* text) { (void)!write(2, text, std::strlen(text)); }
-
 void on_sigsegv(int, siginfo_t* si, void* ctx) {
   auto* uc = static_cast<ucontext_t*>(ctx);
   uint64_t rip = static_cast<uint64_t>(uc->uc_mcontext.gregs[REG_RIP]);
-  if (handle_probe_fault(reinterpret_cast<uintptr_t>(si->si_addr), &rip)) {
+  if (handle_probe_fault(Mode::kNative, reinterpret_cast<uintptr_t>(si->si_addr), &rip)) {
     uc->uc_mcontext.gregs[REG_RIP] = static_cast<greg_t>(rip);
     return;
   }
@@ -56,11 +62,11 @@ void on_sigsegv(int, siginfo_t* si, void* ctx) {
 
 void on_dune_page_fault(uintptr_t addr, uint64_t, struct dune_tf* tf) {
   uint64_t rip = tf->rip;
-  if (handle_probe_fault(addr, &rip)) {
+  if (handle_probe_fault(Mode::kDune, addr, &rip)) {
     tf->rip = rip;
     return;
   }
-  say("dunestat: an unexpected page fault in Dune mode\n");
+  say("dunestat: a page fault in Dune mode that no row expected, or could not resolve\n");
   _exit(3);
 }
 
@@ -83,5 +89,13 @@ int install_fault_handler(Mode mode) {
   sigemptyset(&sa.sa_mask);
   return sigaction(SIGSEGV, &sa, nullptr) == 0 ? 0 : -errno;
 }
+
+int set_access(Mode mode, void* start, size_t bytes, Access access) {
+  bool writable = access == Access::kReadWrite;
+  if (mode == Mode::kDune) return dune_vm_mprotect(pgroot, start, bytes, writable ? PERM_R | PERM_W : PERM_R);
+  return mprotect(start, bytes, writable ? PROT_READ | PROT_WRITE : PROT_READ) == 0 ? 0 : -errno;
+}
+
+const char* protection_call(Mode mode) { return mode == Mode::kDune ? "dune_vm_mprotect" : "mprotect"; }
 
 }  // namespace dunestat

@@ -1,7 +1,10 @@
 // fault_handling.h - the page faults the User fault and Appel rows cause on purpose.
 //
-// Natively a SIGSEGV handler catches them, in Dune mode a Dune page-fault
-// handler; both hand the fault to the same decision, handle_probe_fault.
+// Each mode protects and unprotects pages, and catches the faults, the way a
+// program of that mode would: natively Linux mprotect and a SIGSEGV handler; in
+// Dune mode dune_vm_mprotect on pgroot and a Dune page-fault handler (no host
+// mprotect, no signal), as the original Dune's bench_dune did. Both handlers
+// hand the fault to the same decision, handle_probe_fault.
 #pragma once
 
 #include <cstddef>
@@ -26,5 +29,12 @@ uint64_t faults_handled();
 
 // Installs the handler for `mode`. 0 or -errno.
 int install_fault_handler(Mode mode);
+
+enum class Access { kReadOnly, kReadWrite };
+
+// Sets the access of the pages [start, start + bytes) the way `mode` does it
+// (above). 0 or -errno; protection_call(mode) names the call for a message.
+int set_access(Mode mode, void* start, size_t bytes, Access access);
+const char* protection_call(Mode mode);
 
 }  // namespace dunestat

@@ -102,10 +102,12 @@ RowOutcome kernel_fault(const Budget& b) {
   });
 }
 
-RowOutcome user_fault(const Budget& b) {
-  Region page(kPage, PROT_READ);
+RowOutcome user_fault(Mode mode, const Budget& b) {
+  Region page(kPage, PROT_READ | PROT_WRITE);
   if (!page.start()) return failed(errno_text("mmap", errno));
-  (void)*static_cast<volatile char*>(page.start());  // present, read-only
+  *static_cast<volatile char*>(page.start()) = 0;  // present: the store below is a protection fault only
+  if (int r = set_access(mode, page.start(), kPage, Access::kReadOnly); r != 0)
+    return failed(errno_text(protection_call(mode), -r));
   expect_faults(FaultDuty::kSkipStore, page.start(), kPage);
   RowOutcome out = repeat(b, [&](std::string* error) -> std::optional<uint64_t> {
     uint64_t before = faults_handled();
@@ -124,24 +126,24 @@ RowOutcome user_fault(const Budget& b) {
 
 // appel1 (protect_all false): protect one page, trap, unprotect, page after
 // page. appel2 (protect_all true): protect all pages at once, then trap and
-// unprotect each.
-RowOutcome appel(const Budget& b, bool protect_all) {
+// unprotect each. Protecting and unprotecting go through set_access.
+RowOutcome appel(Mode mode, const Budget& b, bool protect_all) {
   Region pages(kAppelPages * kPage, PROT_READ | PROT_WRITE);
   if (!pages.start()) return failed(errno_text("mmap", errno));
   std::memset(pages.start(), 0, kAppelPages * kPage);  // populated: no kernel faults in the passes
   expect_faults(FaultDuty::kUnprotectPage, pages.start(), kAppelPages * kPage);
   RowOutcome out = repeat(b, [&](std::string* error) -> std::optional<uint64_t> {
     uint64_t before = faults_handled();
-    bool ok = true;
+    int r = 0;
     uint64_t a = bench_tsc();
-    if (protect_all) ok = mprotect(pages.start(), kAppelPages * kPage, PROT_READ) == 0;
-    for (size_t i = 0; i < kAppelPages && ok; ++i) {
-      if (!protect_all) ok = mprotect(pages.page(i), kPage, PROT_READ) == 0;
+    if (protect_all) r = set_access(mode, pages.start(), kAppelPages * kPage, Access::kReadOnly);
+    for (size_t i = 0; i < kAppelPages && r == 0; ++i) {
+      if (!protect_all && (r = set_access(mode, pages.page(i), kPage, Access::kReadOnly)) != 0) break;
       *static_cast<volatile char*>(pages.page(i)) = 1;
     }
     uint64_t c = bench_tsc() - a;
-    if (!ok) {
-      *error = errno_text("mprotect", errno);
+    if (r != 0) {
+      *error = errno_text(protection_call(mode), -r);
       return std::nullopt;
     }
     if (faults_handled() != before + kAppelPages) {
@@ -222,14 +224,14 @@ RowOutcome signal_delivery(const Budget& b) {
 
 }  // namespace
 
-RowOutcome measure_row(RowId id, const Budget& budget) {
+RowOutcome measure_row(RowId id, Mode mode, const Budget& budget) {
   switch (id) {
     case RowId::kTsc: return tsc_overhead(budget);
     case RowId::kSyscall: return system_call(budget);
     case RowId::kKernelFault: return kernel_fault(budget);
-    case RowId::kUserFault: return user_fault(budget);
-    case RowId::kAppel1: return appel(budget, false);
-    case RowId::kAppel2: return appel(budget, true);
+    case RowId::kUserFault: return user_fault(mode, budget);
+    case RowId::kAppel1: return appel(mode, budget, false);
+    case RowId::kAppel2: return appel(mode, budget, true);
     case RowId::kExitFloor: return failed("the VM exit floor is measured through measure_floor");
     case RowId::kThread: return thread_create_join(budget);
     case RowId::kFork: return fork_wait(budget);

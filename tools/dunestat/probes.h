@@ -12,9 +12,10 @@
 namespace dunestat {
 
 // Raw cycles of each repetition of row `id` (TSC overhead not subtracted), or
-// why it could not be measured. The User fault and Appel rows need
-// install_fault_handler first. Every row but the VM exit floor:
-RowOutcome measure_row(RowId id, const Budget& budget);
+// why it could not be measured. The User fault and Appel rows protect pages as
+// `mode` does (set_access) and need install_fault_handler(mode) first. Every
+// row but the VM exit floor:
+RowOutcome measure_row(RowId id, Mode mode, const Budget& budget);
 
 // The VM exit floor (first) and, with_syscall, the System call row (second),
 // in alternate batches, so that the ratio of the two compares the same moments.

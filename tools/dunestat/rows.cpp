@@ -16,16 +16,20 @@ constexpr std::array<RowInfo, kRowCount> kRows{{
      "the first write to a page of a fresh private anonymous mapping (512 pages per mapping, "
      "MADV_NOHUGEPAGE; mapping and unmapping are not timed)"},
     {RowId::kUserFault, "user_fault", "User fault", "cycles", 1,
-     "a write to a read-only page, caught natively by a SIGSEGV handler and in Dune mode by a "
-     "Dune page-fault handler (dune_register_pgflt_handler); the handler moves the saved rip past "
-     "the store, the page stays read-only; timed from before the store to after the resumption"},
+     "a write to a present page the program made read-only, caught by the program's handler, which "
+     "moves the saved rip past the store (the page stays read-only); timed from before the store to "
+     "after the resumption. Natively: mprotect(PROT_READ) and a SIGSEGV handler. In Dune mode: "
+     "dune_vm_mprotect(pgroot, PERM_R) and a Dune page-fault handler (dune_register_pgflt_handler)"},
     {RowId::kAppel1, "appel1", "PROT1,TRAP,UNPROT", "cycles/pass", kAppelPages,
-     "Appel & Li's appel1: for each of 100 pages in turn, mprotect it read-only, write to it, and "
-     "the fault handler (as for User fault) mprotects it writable again and lets the write retry; in "
-     "Dune mode each mprotect is a forwarded syscall"},
+     "Appel & Li's appel1: for each of 100 pages in turn, protect it read-only, write to it, and the "
+     "fault handler unprotects it and lets the write retry. Natively: mprotect and a SIGSEGV handler "
+     "that calls mprotect. In Dune mode: dune_vm_mprotect on pgroot and a Dune page-fault handler "
+     "that calls dune_vm_mprotect (the program makes no host mprotect call and gets no signal), as "
+     "the original Dune's bench_dune"},
     {RowId::kAppel2, "appel2", "PROTN,TRAP,UNPROT", "cycles/pass", kAppelPages,
-     "Appel & Li's appel2: mprotect all 100 pages read-only in one call, then write to each; the "
-     "fault handler mprotects the faulting page writable again and lets the write retry"},
+     "Appel & Li's appel2: protect all 100 pages read-only in one call, then write to each; the fault "
+     "handler unprotects the faulting page and lets the write retry. The calls and handlers of each "
+     "mode are those of appel1"},
     {RowId::kExitFloor, "exit_floor", "VM exit floor", "cycles", 1,
      "dune_bench_exit_floor: round trips of a minimal VM of its own (ring-3 syscall, stub out, "
      "host, re-entry), the least a forwarded syscall can cost on this host. It must run outside Dune "

@@ -43,7 +43,7 @@ void send_missing_all(int fd, const WorkerPlan& plan, const std::string& why) {
 }
 
 // Measures the rows of `plan` in kOrder; the floor and the system call together.
-void measure_all(const WorkerPlan& plan, std::optional<FloorSource>& floor, int out) {
+void measure_all(Mode mode, const WorkerPlan& plan, std::optional<FloorSource>& floor, int out) {
   bool with_syscall = plan.rows.test(row_index(RowId::kSyscall));
   for (RowId id : kOrder) {
     if (!plan.rows.test(row_index(id))) continue;
@@ -52,7 +52,7 @@ void measure_all(const WorkerPlan& plan, std::optional<FloorSource>& floor, int 
       send_outcome(out, RowId::kExitFloor, f);
       if (with_syscall) send_outcome(out, RowId::kSyscall, s);
     } else if (id != RowId::kSyscall || !floor) {
-      send_outcome(out, id, measure_row(id, plan.budget));
+      send_outcome(out, id, measure_row(id, mode, plan.budget));
     }
   }
 }
@@ -90,7 +90,7 @@ void measure_all(const WorkerPlan& plan, std::optional<FloorSource>& floor, int 
   if (int r = install_fault_handler(mode); r != 0) {
     send_missing_all(out, plan, fmt::format("cannot install the fault handler: {}", std::strerror(-r)));
   } else {
-    measure_all(plan, floor, out);
+    measure_all(mode, plan, floor, out);
   }
   floor.reset();
   send(out, end_line());
