@@ -76,10 +76,19 @@ void add_to_summary(const dune_event& ev) {
   }
 }
 
+// The image's last event: exit_group, a death the library reports, an exec.
+bool ends_image(const dune_event& ev) {
+  return ev.kind == DUNE_EV_EXEC || (ev.kind == DUNE_EV_THREAD && ev.u.thread.process && !ev.u.thread.started);
+}
+
 // Events dunetrace must see with the thread stopped: to unwind its stack, or
-// to read the process's mappings before it can die or unmap them.
+// to read the process's mappings before it can die or unmap them. An image's
+// end waits so that the events sent before it, which dunetrace reads in order
+// on this connection, are symbolized while the image's mappings are there:
+// one wait per image, none per syscall.
 bool needs_ack(const dune_event& ev) {
   if (g_config.stack_depth > 0 && ev.regs) return true;
+  if (ends_image(ev)) return true;
   switch (ev.kind) {
     case DUNE_EV_FAULT: return ev.u.fault.outcome != DUNE_FAULT_RESOLVED;
     case DUNE_EV_HOSTFAULT:
@@ -140,7 +149,9 @@ void send_and_wait(int fd, TraceRecord& rec) {
 }
 
 void on_event(const dune_event* ev, void*) {
-  if (!g_config.follow && ev->tid != g_config.root) return;
+  // Not followed: the first thread's events, and its process's end whichever
+  // thread ends it (the first thread's events before it wait for it).
+  if (!g_config.follow && ev->tid != g_config.root && !(ends_image(*ev) && ev->pid == g_config.root)) return;
   if (!passes(*ev)) return;
   if (g_summary) {
     add_to_summary(*ev);

@@ -5,7 +5,10 @@
 // one message: a TraceRecord. A record that needs the process stopped while
 // dunetrace looks at it (to unwind its stack, or to read its mappings before
 // it dies) carries one end of a fresh socket pair (SCM_RIGHTS): the thread
-// waits until dunetrace writes a byte to it or closes it.
+// waits until dunetrace writes a byte to it or closes it. The last record of
+// every image (exit_group, a death by a signal, an exec) is one: a process's
+// records all travel on one connection, in order, so dunetrace has handled
+// every earlier one, with the image's mappings still there, when it answers.
 //
 // With -c nothing is sent per event: every process adds its events to a
 // SummaryTable in a file dunetrace created, mapped shared (atomics only).
@@ -20,7 +23,7 @@
 namespace dune::trace_wire {
 
 constexpr uint32_t kRecordMagic = 0x31525444;  // "DTR1"
-constexpr uint16_t kVersion = 1;
+constexpr uint16_t kVersion = 2;  // 2: DUNE_EV_EXEC records
 
 enum RecordFlags : uint16_t {
   kHasRegs = 1,   // regs holds the guest registers at the event

@@ -10,9 +10,11 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 SKIP = 77
 
@@ -303,6 +305,76 @@ def case_signals(env):
     deaths = [e for e in json_lines(text) if e.get("action") == "exit"]
     check(len(deaths) == 1 and deaths[0].get("killed_by") == "SIGTERM" and "tsc" in deaths[0],
           f"the death by SIGTERM is not the library's event:\n{text}")
+
+
+def held_or_ended(pid):
+    """Waits until process pid is a zombie or gone ("ended") or one of its
+    threads waits for dunetrace in recvfrom ("held"); no timing is asserted:
+    the limit only turns a hang into a failure."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                    return "ended"
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                    if f.read().startswith("45 "):  # recvfrom: the shim waits for an answer
+                        return "held"
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return "ended"
+        time.sleep(0.01)
+    raise Fail(f"process {pid} neither ended nor waited for dunetrace")
+
+
+def case_image_end(env):
+    # dunetrace is stopped while the program loads a library, makes syscalls
+    # there and ends its image (exit, exec, a signal): the end waits for
+    # dunetrace, which then still finds the library in the image's mappings.
+    def run(end, status, name):
+        path = os.path.join(env.work, name)
+        p = subprocess.Popen([env.dt, "-o", path, "--json", "-e", "exit=syscall", "-e", "process",
+                              env.prog("image_end"), "3"] + end,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            m = re.match(r"^pid (\d+)$", p.stdout.readline())
+            check(m, "image_end did not print its pid")
+            os.kill(p.pid, signal.SIGSTOP)
+            try:
+                p.stdin.write("go\n")
+                p.stdin.close()
+                state = held_or_ended(int(m.group(1)))
+            finally:
+                os.kill(p.pid, signal.SIGCONT)
+            p.stdout.read()
+            p.wait(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        check(p.returncode == status, f"{end}: dunetrace's exit status {p.returncode}, expected {status}")
+        check(state == "held", f"{end}: the image ended while dunetrace was stopped")
+        with open(path) as f:
+            text = f.read()
+        events = json_lines(text)
+        late = [e for e in events if e["event"] == "exit" and e["at"].get("function") == "late_getppid" and
+                e["at"].get("module", "").endswith("/libimage_end_late.so")]
+        check(len(late) == 3, f"{end}: not 3 exits at late_getppid in libimage_end_late.so:\n{text}")
+        return events, text
+
+    events, text = run(["exit"], 0, "exit.json")
+    ends = [e for e in events if e["event"] == "process" and e["action"] == "exit"]
+    check(len(ends) == 1 and ends[0].get("status") == 0, f"exit: the process end:\n{text}")
+    # The first image's exits come before the exec; the new image's are symbolized too.
+    events, text = run(["exec", env.prog("getppid_loop"), "2"], 0, "exec.json")
+    execd = [n for n, e in enumerate(events) if e["event"] == "process" and e.get("action") == "exec"]
+    check(len(execd) == 1 and all(e["at"].get("function") != "late_getppid" for e in events[execd[0]:]
+                                  if e["event"] == "exit"), f"exec: one exec after the first image's exits:\n{text}")
+    after = [e for e in events[execd[0]:] if e["event"] == "exit" and e["at"].get("function") == "syscall"]
+    check(len(after) == 2, f"exec: not 2 exits at libc's syscall() after the exec:\n{text}")
+    events, text = run(["term"], 128 + 15, "term.json")
+    deaths = [e for e in events if e["event"] == "process" and e.get("killed_by") == "SIGTERM"]
+    check(len(deaths) == 1, f"term: the death by SIGTERM:\n{text}")
 
 
 def case_filter(env):

@@ -29,7 +29,7 @@ struct Tools {
   std::vector<Location> backtrace(const dune_tf& regs, int depth = 32) {
     std::vector<Location> out;
     ++event;
-    for (const UnwoundFrame& f : unwinder.unwind(getpid(), regs, depth, event))
+    for (const UnwoundFrame& f : unwinder.unwind(getpid(), gettid(), regs, depth, event))
       out.push_back(locator.locate(getpid(), f.ip, !f.exact, event));
     return out;
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -37,12 +38,28 @@ std::vector<MappedRegion> parse_maps(const std::string& text) {
   return out;
 }
 
-bool ProcessMaps::read(int pid, Proc& p) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/maps");
-  if (!f) return false;
+namespace {
+
+// The regions a maps file lists; none if it cannot be read.
+std::vector<MappedRegion> read_maps(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return {};
   std::stringstream text;
   text << f.rdbuf();
-  auto regions = parse_maps(text.str());
+  return parse_maps(text.str());
+}
+
+}  // namespace
+
+bool ProcessMaps::read(int pid, Proc& p) {
+  std::string dir = "/proc/" + std::to_string(pid);
+  auto regions = read_maps(dir + "/maps");
+  // The first thread has exited while others run: its maps are empty, any
+  // other thread's are the process's.
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir + "/task", ec), end; regions.empty() && !ec && it != end;
+       it.increment(ec))
+    regions = read_maps(it->path().string() + "/maps");
   if (regions.empty()) return false;  // the process is gone
   p.regions = std::move(regions);
   p.read_once = true;

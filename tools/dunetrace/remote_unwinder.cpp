@@ -100,10 +100,10 @@ RemoteUnwinder::~RemoteUnwinder() {
   if (as_) unw_destroy_addr_space(as_);
 }
 
-std::vector<UnwoundFrame> RemoteUnwinder::unwind(int pid, const dune_tf& regs, int depth, uint64_t event) {
+std::vector<UnwoundFrame> RemoteUnwinder::unwind(int pid, int tid, const dune_tf& regs, int depth, uint64_t event) {
   std::vector<UnwoundFrame> out;
   if (depth <= 0 || !regs.rip) return out;
-  Context ctx{pid, &regs, event, &maps_, &elves_, RemoteMemory(pid)};
+  Context ctx{pid, &regs, event, &maps_, &elves_, RemoteMemory(tid)};
   unw_cursor_t cursor;
   if (!as_ || unw_init_remote(&cursor, as_, &ctx) < 0) {
     out.push_back({regs.rip, true});

@@ -30,9 +30,11 @@ class RemoteUnwinder {
   RemoteUnwinder(const RemoteUnwinder&) = delete;
   RemoteUnwinder& operator=(const RemoteUnwinder&) = delete;
 
-  // At most depth frames of a thread of pid, stopped with registers regs.
-  // event: the number of the event being handled (see ProcessMaps::find).
-  std::vector<UnwoundFrame> unwind(int pid, const dune_tf& regs, int depth, uint64_t event);
+  // At most depth frames of thread tid of pid, stopped with registers regs;
+  // its memory is read through tid (through pid it is gone once the first
+  // thread has exited). event: the number of the event being handled (see
+  // ProcessMaps::find).
+  std::vector<UnwoundFrame> unwind(int pid, int tid, const dune_tf& regs, int depth, uint64_t event);
 
  private:
   unw_addr_space_t as_ = nullptr;

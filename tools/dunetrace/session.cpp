@@ -167,8 +167,10 @@ TraceConfig Session::trace_config() const {
   TraceConfig c;
   const EventFilter& f = opts_.filter;
   c.kinds = f.dune_mask();
-  // Process starts always come (they say a new image's mappings are new).
-  if (!opts_.summary) c.kinds |= DUNE_EV_THREAD;
+  // Process starts and image ends always come: a start says a new image's
+  // mappings are new; an end (exec included) waits until every event before
+  // it is symbolized.
+  if (!opts_.summary) c.kinds |= DUNE_EV_THREAD | DUNE_EV_EXEC;
   c.exits = f.exits;
   for (long nr = 0; nr < dune::trace_wire::kMaxSyscall; ++nr) c.set_syscall(nr, f.syscalls.test(static_cast<size_t>(nr)));
   c.other_syscalls = f.other_syscalls;
@@ -297,6 +299,9 @@ bool Session::read_client(int fd) {
 void Session::handle(const TraceRecord& rec) {
   ++event_no_;
   const dune_event& ev = rec.event;
+  // Only a wait: the records before it are handled; the answer lets the exec
+  // run (the new image's start then says its mappings are new).
+  if (ev.kind == DUNE_EV_EXEC) return;
   bool is_process = ev.kind == DUNE_EV_THREAD && ev.u.thread.process;
   bool exec = false;
   if (is_process && ev.u.thread.started) {
@@ -304,7 +309,10 @@ void Session::handle(const TraceRecord& rec) {
     any_process_ = true;
     exec = !live_.insert(ev.pid).second;  // it started before: this is an exec
   }
-  if (is_process && !ev.u.thread.started) live_.erase(ev.pid);
+  if (is_process && !ev.u.thread.started) {
+    live_.erase(ev.pid);
+    maps_.forget(ev.pid);  // its events are handled (a late thread's read the maps anew)
+  }
   EventKind kind = ev.kind == DUNE_EV_VMEXIT     ? kKindExit
                    : ev.kind == DUNE_EV_SYSCALL  ? kKindSyscall
                    : ev.kind == DUNE_EV_BADSTACK ? kKindBadstack
@@ -325,7 +333,7 @@ void Session::handle(const TraceRecord& rec) {
     d.at = &at;
   }
   if (regs && opts_.stack_depth > 0) {
-    for (const UnwoundFrame& f : unwinder_.unwind(ev.pid, rec.regs, opts_.stack_depth, event_no_))
+    for (const UnwoundFrame& f : unwinder_.unwind(ev.pid, ev.tid, rec.regs, opts_.stack_depth, event_no_))
       d.backtrace.push_back(locator_.locate(ev.pid, f.ip, !f.exact, event_no_));
   }
   Location handler;

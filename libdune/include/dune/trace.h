@@ -16,8 +16,9 @@ enum dune_event_kind {
   DUNE_EV_BADSTACK = 1u << 4,  /* guest rsp off the thread's stack and sigaltstack, at an exit */
   DUNE_EV_SIGNAL = 1u << 5,    /* a signal delivered to the program */
   DUNE_EV_THREAD = 1u << 6,    /* a thread or process entered Dune mode or ended */
+  DUNE_EV_EXEC = 1u << 7,      /* an execve(at) about to run: the image's last event if it succeeds */
 };
-#define DUNE_EV_ALL 0x7fu
+#define DUNE_EV_ALL 0xffu
 
 /* What the VM exit was for. */
 enum dune_exit_kind {
@@ -70,8 +71,8 @@ struct dune_event {
     struct {
       int64_t nr;
       uint64_t args[6];
-      int64_t ret;
-    } syscall;
+      int64_t ret;   /* DUNE_EV_EXEC: 0 (it has not run) */
+    } syscall;       /* DUNE_EV_SYSCALL and DUNE_EV_EXEC */
     struct {
       uint32_t vector;
       uint32_t outcome;  /* dune_fault_outcome */
@@ -117,9 +118,12 @@ struct dune_event {
 
 /* Process deaths by a signal (a fault, or a signal whose default action kills)
  * are DUNE_EV_THREAD events with signo set when the listener was installed
- * before dune_init. A bad stack pointer is checked at every VM exit: rsp must
- * be in the thread's stack (the mapping it started on; the main stack with
- * room to grow), its sigaltstack, or another stack mapping.
+ * before dune_init. An execve or execveat that will likely succeed (the file is
+ * there and executable) is announced by DUNE_EV_EXEC before it runs, so that a
+ * listener can look at the image once more; a failed one then simply returns.
+ * A bad stack pointer is checked at every VM exit: rsp must be in the thread's
+ * stack (the mapping it started on; the main stack with room to grow), its
+ * sigaltstack, or another stack mapping.
  *
  * The listener runs on the host side of the thread that caused the event, while
  * the guest is stopped. It must be async-signal-safe: no malloc, no stdio (the

@@ -84,7 +84,10 @@ bool exec_may_succeed(const SyscallArgs& s) {
 long sys_exec(GuestThread& t, const SyscallArgs& s) {
   // The image goes, the process stays: its report now (the new image, if it
   // enters Dune mode, makes its own); a failed exec just returns.
-  if (exec_may_succeed(s)) write_stats_report(t.rt(), "exec", 0);
+  if (exec_may_succeed(s)) {
+    write_stats_report(t.rt(), "exec", 0);
+    if (trace::wanted(DUNE_EV_EXEC)) trace::emit_exec(s.nr, s.a);
+  }
   return forward_syscall(s);
 }
 

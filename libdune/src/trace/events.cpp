@@ -49,6 +49,14 @@ void emit_task_end(bool process, int status, int signo) {
   emit(ev);
 }
 
+void emit_exec(long nr, const uint64_t (&args)[6]) {
+  dune_event ev{};
+  ev.kind = DUNE_EV_EXEC;
+  ev.u.syscall.nr = nr;
+  for (int i = 0; i < 6; ++i) ev.u.syscall.args[i] = args[i];
+  emit(ev);
+}
+
 int set_listener(dune_event_fn fn, void* ctx, uint32_t mask) {
   g_set_lock.lock();
   if (!fn) {

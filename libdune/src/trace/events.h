@@ -31,5 +31,7 @@ int set_listener(dune_event_fn fn, void* ctx, uint32_t mask);
 void emit_task_start();
 // A thread or (process) the whole process ended: exit status, or killed by signo.
 void emit_task_end(bool process, int status, int signo);
+// DUNE_EV_EXEC: execve(at) nr with args is about to replace the image.
+void emit_exec(long nr, const uint64_t (&args)[6]);
 
 }  // namespace dune::trace
