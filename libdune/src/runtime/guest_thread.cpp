@@ -291,6 +291,14 @@ void GuestThread::on_io(uint32_t port) {
   if (port == DUNE_PORT_HYPERCALL) {
     stop_for(Stop::kHypercall);
     kvm_regs& r = vcpu().regs();
+    // Hardware KVM exits with RIP at the `out` and skips it at the next KVM_RUN
+    // only if RIP is unchanged; PVM exits past it. Past it on every flavour, so
+    // that a state saved now (a sandbox's launcher, a signal frame) and resumed
+    // after another exit returns from the call instead of making it again.
+    if (r.rip == reinterpret_cast<uint64_t>(dune_hypercall_out)) {
+      r.rip = reinterpret_cast<uint64_t>(dune_hypercall_done);
+      vcpu().mark_regs_dirty();
+    }
     long result = handle_hypercall(*this, static_cast<long>(r.rax), r.rdi, r.rsi, r.rdx);
     // kResumed: the call set the whole guest state itself (dune_jump_to_user,
     // or a forked child whose vCPU is new: its run structure is not this one).

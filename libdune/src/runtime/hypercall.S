@@ -13,6 +13,12 @@ dune_hypercall:
         mov %rsi, %rdi
         mov %rdx, %rsi
         mov %rcx, %rdx
+        .globl dune_hypercall_out
+        .hidden dune_hypercall_out
+dune_hypercall_out:
         outb %al, $DUNE_PORT_HYPERCALL
+        .globl dune_hypercall_done
+        .hidden dune_hypercall_done
+dune_hypercall_done:
         ret
         .size dune_hypercall, . - dune_hypercall

@@ -40,3 +40,7 @@ long handle_hypercall(GuestThread& t, long nr, uint64_t a1, uint64_t a2, uint64_
 
 // The guest side (hypercall.S): `out` on the hypercall port.
 extern "C" long dune_hypercall(long nr, uint64_t a1, uint64_t a2, uint64_t a3);
+// Its `out` and the instruction after it (GuestThread::on_io moves RIP from one
+// to the other where KVM stopped at the `out`).
+extern "C" const char dune_hypercall_out[];
+extern "C" const char dune_hypercall_done[];
