@@ -88,10 +88,20 @@ def main():
     rc, out, err = run(shim, hello, DUNE_KVM_DEVICE="/nonexistent/kvm", DUNE_STRICT="1")
     check(rc == 127 and out == "" and "DUNE_STRICT=1" in err, "no KVM and DUNE_STRICT=1: status 127, program not run")
 
+    # DUNE_BACKEND: kvm is /dev/kvm; module without /dev/dune says so (strict: 127, else native).
+    rc, out, err = run(shim, hello, DUNE_BACKEND="kvm", DUNE_STRICT="1")
+    check((rc, out, err) == (3, "out\n", "err\n"), "DUNE_BACKEND=kvm: Dune mode on /dev/kvm")
+    if not os.path.exists("/dev/dune"):
+        rc, out, err = run(shim, hello, DUNE_BACKEND="module")
+        check(rc == 3 and out == "out\n" and "/dev/dune does not exist" in err and err.count("\n") == 2,
+              "DUNE_BACKEND=module without /dev/dune: one line, then native")
+        rc, out, err = run(shim, hello, DUNE_BACKEND="module", DUNE_STRICT="1")
+        check(rc == 127 and out == "", "DUNE_BACKEND=module without /dev/dune and DUNE_STRICT=1: status 127")
+
     # A bad value: one warning naming the knob, the default used, the program unharmed.
     for knob, value in [("DUNE_STRICT", "yes"), ("DUNE_DISABLE", "2"), ("DUNE_LOG", "loud"),
                         ("DUNE_MEM_BUDGET", "lots"), ("DUNE_STATS", "/nonexistent/dir/s.json"),
-                        ("DUNE_LOG_FILE", "/nonexistent/dir/log")]:
+                        ("DUNE_LOG_FILE", "/nonexistent/dir/log"), ("DUNE_BACKEND", "dune")]:
         rc, out, err = run(shim, hello, **{knob: value})
         warning = err.replace("err\n", "", 1)
         check(rc == 3 and out == "out\n" and warning.count("\n") == 1 and knob in warning,

@@ -11,6 +11,7 @@
 #include "base/parse_size.h"
 #include "kvm/host_cpu.h"
 #include "base/own_mappings.h"
+#include "runtime/backend_choice.h"
 #include "runtime/guest_thread.h"
 #include "runtime/stats_report.h"
 #include "trace/events.h"
@@ -122,6 +123,8 @@ Status Runtime::rebuild_after_fork(GuestThread& t, const GuestStart& start) {
 Result<Runtime*> Runtime::create() {
   log::configure_from_env();
   const HostCpu& cpu = host_cpu();
+  auto backend = choose_backend();
+  if (!backend) return Error(backend.error());
   auto kvm = KvmDevice::open();
   if (!kvm) return Error(kvm.error());
   auto vm = Vm::create(kvm->fd());
