@@ -72,22 +72,10 @@ class GuestPageTable {
 
 template <typename Fn>
 void GuestPageTable::for_each_leaf(uint64_t va, uint64_t len, Fn&& fn) {
-  uint64_t end = va + len;
-  while (va < end) {
-    uint64_t next = 0;
-    auto t = leaf_table(va, false, &next);
-    if (!t.ok() || !t.value()) {
-      if (next <= va) return;  // wrapped past the top
-      va = next;
-      continue;
-    }
-    uint64_t* table = t.value();
-    uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
-    for (; va < end && va < table_end; va += 4096) {
-      uint64_t& e = table[(va >> 12) & 511];
-      if (e & 1) fn(va, e);
-    }
-  }
+  walk_leaves(va, len, [&](uint64_t at, uint64_t& e) {
+    if (e & 1) fn(at, e);  // present
+    return true;
+  });
 }
 
 template <typename Fn>
