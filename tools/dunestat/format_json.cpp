@@ -1,28 +1,13 @@
 // format_json.cpp - the report as one JSON object (--json).
 #include <fmt/format.h>
 
+#include "common/json_string.h"
 #include "formats.h"
 
 namespace dunestat {
 namespace {
 
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+using dune_tools::json_quote;
 
 std::string number_or_null(std::optional<double> v) { return v ? fmt::format("{}", *v) : "null"; }
 
@@ -33,12 +18,12 @@ std::string summary_json(const Column& c) {
                      s.p90, s.max);
 }
 
-std::string missing_json(const Column& c) { return c.figures ? "null" : quoted(c.missing); }
+std::string missing_json(const Column& c) { return c.figures ? "null" : json_quote(c.missing); }
 
 std::string row_json(const RowReport& r) {
   const RowInfo& i = *r.info;
-  std::string s = fmt::format(R"(    {{"key": {}, "title": {}, "unit": {}, "method": {},)", quoted(i.key),
-                              quoted(i.title), quoted(i.unit), quoted(i.method));
+  std::string s = fmt::format(R"(    {{"key": {}, "title": {}, "unit": {}, "method": {},)", json_quote(i.key),
+                              json_quote(i.title), json_quote(i.unit), json_quote(i.method));
   s += fmt::format("\n     \"native\": {}, \"native_missing\": {},", summary_json(r.native), missing_json(r.native));
   s += fmt::format("\n     \"dune\": {}, \"dune_missing\": {},", summary_json(r.dune), missing_json(r.dune));
   s += fmt::format("\n     \"dune_to_native\": {}", number_or_null(r.dune_to_native));
@@ -58,9 +43,9 @@ std::string format_json(const Report& r) {
   s += fmt::format(
       "  \"machine\": {{\"cpu\": {}, \"kernel\": {}, \"kvm_flavour\": {}, \"kvm\": {}, \"kvm_device\": {}, "
       "\"nested\": {}, \"outer_hypervisor\": {}, \"constant_tsc\": {}, \"tsc\": {}, \"tsc_hz\": {}}},\n",
-      quoted(m.cpu_model), quoted(m.kernel), quoted(m.flavour), quoted(describe_kvm(m)), m.kvm_device, m.nested,
-      m.outer_hypervisor.empty() ? "null" : quoted(m.outer_hypervisor), tsc_is_constant(m),
-      quoted(describe_tsc(m)), m.tsc_hz > 0 ? fmt::format("{}", m.tsc_hz) : "null");
+      json_quote(m.cpu_model), json_quote(m.kernel), json_quote(m.flavour), json_quote(describe_kvm(m)), m.kvm_device, m.nested,
+      m.outer_hypervisor.empty() ? "null" : json_quote(m.outer_hypervisor), tsc_is_constant(m),
+      json_quote(describe_tsc(m)), m.tsc_hz > 0 ? fmt::format("{}", m.tsc_hz) : "null");
   s += fmt::format("  \"settings\": {{\"iterations\": {}, \"seconds\": {}, \"cpu\": {}}},\n",
                    r.iterations ? fmt::format("{}", *r.iterations) : "null",
                    r.iterations ? "null" : fmt::format("{}", r.seconds),
@@ -68,11 +53,11 @@ std::string format_json(const Report& r) {
   s += fmt::format("  \"tsc_overhead\": {{\"native\": {}, \"dune\": {}}},\n", number_or_null(r.overhead_native),
                    number_or_null(r.overhead_dune));
   s += fmt::format("  \"dune\": {{\"available\": {}, \"reason\": {}}},\n", r.dune_available,
-                   r.dune_available ? "null" : quoted(r.dune_missing));
+                   r.dune_available ? "null" : json_quote(r.dune_missing));
   s += "  \"rows\": [\n";
   for (size_t i = 0; i < r.rows.size(); ++i) s += row_json(r.rows[i]) + (i + 1 < r.rows.size() ? ",\n" : "\n");
   s += "  ],\n  \"problems\": [";
-  for (size_t i = 0; i < r.problems.size(); ++i) s += (i ? ", " : "") + quoted(r.problems[i]);
+  for (size_t i = 0; i < r.problems.size(); ++i) s += (i ? ", " : "") + json_quote(r.problems[i]);
   return s + "]\n}\n";
 }
 

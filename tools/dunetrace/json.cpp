@@ -6,26 +6,6 @@
 
 namespace dunetrace {
 
-std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-  return out;
-}
-
 void JsonObject::key(std::string_view k) {
   if (body_.size() > 1) body_ += ',';
   body_ += json_quote(k);

@@ -5,10 +5,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_string.h"
+
 namespace dunetrace {
 
-// s as a JSON string literal, quotes included.
-std::string json_quote(std::string_view s);
+using dune_tools::json_quote;
 
 class JsonObject {
  public:
