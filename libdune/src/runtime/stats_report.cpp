@@ -74,6 +74,23 @@ struct Out {
     }
     put("\"");
   }
+  // The non-zero counts[0..n) as "name":count members, by name(i), or
+  // "<fallback>_<i>" where it has none (no fallback: left out).
+  template <typename Name>
+  void named_counts(const uint64_t* counts, long n, Name name, const char* fallback) {
+    bool first = true;
+    for (long i = 0; i < n; ++i) {
+      if (!counts[i]) continue;
+      const char* label = name(i);
+      if (label)
+        put("{}\"{}\":{}", first ? "" : ",", label, counts[i]);
+      else if (fallback)
+        put("{}\"{}_{}\":{}", first ? "" : ",", fallback, i, counts[i]);
+      else
+        continue;
+      first = false;
+    }
+  }
 };
 
 }  // namespace
@@ -131,35 +148,12 @@ void write_stats_report(Runtime& rt, const char* end, int status) {
   out.json_string(exe);
   out.put(",\"end\":\"{}\",\"status\":{},\"flavour\":\"{}\"", end, status, dune_flavour_name(rt.traits.flavour));
   out.put(",\"vm_exits\":{},\"exits\":{{", s->exits);
-  bool first = true;
-  for (int k = 0; k < ThreadStats::kExitKinds; ++k) {
-    const char* name = exit_kind_name(k);
-    if (!name || !s->exits_by_kind[k]) continue;
-    out.put("{}\"{}\":{}", first ? "" : ",", name, s->exits_by_kind[k]);
-    first = false;
-  }
+  out.named_counts(s->exits_by_kind, ThreadStats::kExitKinds, [](long k) { return exit_kind_name(static_cast<int>(k)); },
+                   nullptr);
   out.put("}},\"syscalls\":{},\"syscalls_by_name\":{{", s->syscalls);
-  first = true;
-  for (long nr = 0; nr < kMaxSyscall; ++nr) {
-    if (!s->syscalls_by_nr[nr]) continue;
-    const char* name = syscall_name(nr);
-    if (name)
-      out.put("{}\"{}\":{}", first ? "" : ",", name, s->syscalls_by_nr[nr]);
-    else
-      out.put("{}\"syscall_{}\":{}", first ? "" : ",", nr, s->syscalls_by_nr[nr]);
-    first = false;
-  }
+  out.named_counts(s->syscalls_by_nr, kMaxSyscall, [](long nr) { return syscall_name(nr); }, "syscall");
   out.put("}},\"faults\":{},\"faults_by_kind\":{{", s->faults());
-  first = true;
-  for (int v = 0; v < 32; ++v) {
-    if (!s->faults_by_vector[v]) continue;
-    const char* name = vector_name(v);
-    if (name)
-      out.put("{}\"{}\":{}", first ? "" : ",", name, s->faults_by_vector[v]);
-    else
-      out.put("{}\"vector_{}\":{}", first ? "" : ",", v, s->faults_by_vector[v]);
-    first = false;
-  }
+  out.named_counts(s->faults_by_vector, 32, [](long v) { return vector_name(static_cast<int>(v)); }, "vector");
   out.put("}},\"host_faults\":{},\"signals_delivered\":{}", rt.counters.host_faults.load(), s->signals);
   out.put(",\"guest_cycles\":{},\"host_cycles\":{}", s->guest_cycles, s->host_cycles);
   if (tsc_hz > 0)
