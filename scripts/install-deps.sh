@@ -2,7 +2,9 @@
 # install-deps.sh [--hwbed]: installs (with apt) what building and testing need and is missing.
 #   default  the build: compiler, CMake, Boost, libunwind, fmt, GoogleTest, and the programs
 #            the integration tests run
-#   --hwbed  also the hardware test bed (Bochs and friends: scripts/hwbed/packages.txt)
+#   --hwbed  also the hardware test bed (Bochs and friends: scripts/hwbed/packages.txt) and the
+#            headers of the kernel it boots (linux-headers-RELEASE, RELEASE from
+#            scripts/hwbed/run.sh --kernel-version), to build the kernel module kernel/ for it
 # Needs root for apt-get (or sudo); does nothing when everything is present.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,13 +15,38 @@ packages=(
   googletest libgtest-dev
   python3 strace procps file
 )
+hwbed=0
 while (($#)); do
   case $1 in
-    --hwbed) mapfile -t bed < <(grep -v '^\s*\(#\|$\)' "$here/hwbed/packages.txt"); packages+=("${bed[@]}"); shift ;;
-    -h | --help) sed -n '2,6p' "$0"; exit 0 ;;
+    --hwbed) mapfile -t bed < <(grep -v '^\s*\(#\|$\)' "$here/hwbed/packages.txt"); packages+=("${bed[@]}"); hwbed=1; shift ;;
+    -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+
+sudo=""
+if ((EUID != 0)) && command -v sudo >/dev/null; then
+  sudo=sudo
+fi
+need_root() { # need_root WHAT
+  if ((EUID != 0)) && [[ -z $sudo ]]; then
+    echo "install-deps: need root (or sudo) to $1" >&2
+    exit 1
+  fi
+}
+export DEBIAN_FRONTEND=noninteractive
+
+if ((hwbed)); then
+  # The kernel release comes from apt's lists: without them (a fresh machine), update them once.
+  kver=$("$here/hwbed/run.sh" --kernel-version 2>/dev/null || true)
+  if [[ -z $kver ]]; then
+    need_root "run apt-get update (to find the test bed's kernel release)"
+    $sudo apt-get update -q
+    kver=$("$here/hwbed/run.sh" --kernel-version) ||
+      { echo "install-deps: cannot tell which kernel the hardware test bed boots (scripts/hwbed/run.sh --kernel-version)" >&2; exit 1; }
+  fi
+  packages+=("linux-headers-$kver")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,12 +56,7 @@ done
 ((${#missing[@]})) || exit 0
 
 echo "install-deps: installing ${missing[*]}"
-sudo=""
-if ((EUID != 0)); then
-  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
-  sudo=sudo
-fi
-export DEBIAN_FRONTEND=noninteractive
+need_root "install: ${missing[*]}"
 if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; then
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -3,11 +3,12 @@
 # inside a Bochs-emulated Intel CPU booting Debian 12's 6.1 cloud kernel. See README.md here.
 #
 # usage: scripts/hwbed/run.sh [--timeout SECONDS] [--cache DIR] [--keep DIR] [--module FILE.ko]... [--env N=V]...
-#                             [--] PROG [PROG...]
+#                             [--no-kvm] [--unload] [--hold-open DEVICE] [--] PROG [PROG...]
 #        scripts/hwbed/run.sh --kernel-version   (print the kernel release the bed boots, and exit)
 #
-# Exit status: 0 kvm_intel loaded with EPT and every program exited 0; 1 a program (or a --module)
-# failed; 2 usage error; 3 a needed package is missing (or the kernel package cannot be had);
+# Exit status: 0 kvm_intel loaded with EPT (--no-kvm: the guest CPU has VMX and EPT) and every
+# program exited 0; 1 a program, a --module, an --unload check or the kernel log scan failed;
+# 2 usage error; 3 a needed package is missing (or the kernel package cannot be had);
 # 4 timeout, boot failure, kernel panic, or KVM not available with EPT in the guest.
 set -euo pipefail
 
@@ -28,7 +29,8 @@ readonly CACHE_FORMAT="hwbed-cache 2"
 usage() {
 	cat <<'EOF'
 usage: scripts/hwbed/run.sh [--timeout SECONDS] [--cache DIR] [--keep DIR] [--module FILE.ko]...
-                            [--env NAME=VALUE]... [--] PROG [PROG...]
+                            [--env NAME=VALUE]... [--no-kvm] [--unload] [--hold-open DEVICE]
+                            [--] PROG [PROG...]
        scripts/hwbed/run.sh --kernel-version
 
 Boots Debian 12's 6.1 cloud kernel in Bochs (emulated Intel CPU with VT-x and EPT), loads
@@ -41,6 +43,16 @@ executable, no arguments) as root with /dev/kvm available. Reports PASS/FAIL per
   --module FILE.ko   extra kernel module to insmod after kvm_intel (repeatable)
   --env NAME=VALUE   environment variable for every program (repeatable)
   --kernel-version   print the kernel release used (build modules against its headers)
+
+Module backend (dune.ko):
+  --no-kvm           do not load kvm/kvm_intel (a --module that uses VMX itself cannot share the
+                     CPU with them); the guest CPU must still show the vmx and ept flags
+  --unload           after the programs, rmmod each --module (last loaded first): each must go
+  --hold-open DEVICE with --unload: first hold DEVICE open in a background process; rmmod of the
+                     last --module must be refused meanwhile
+  With --no-kvm or --unload, the kernel log from the loading of the --modules on is scanned
+  for Oops, BUG:, WARNING:, general protection, Call Trace, kernel BUG and RIP: (a hit fails).
+  e.g. run.sh --no-kvm --module dune.ko --unload --hold-open /dev/dune PROG...
 
 Environment: DUNE_HWBED_CACHE (cache dir), DUNE_HWBED_KERNEL (pin a release, e.g.
 6.1.0-56-cloud-amd64, instead of the one linux-image-cloud-amd64 depends on),
@@ -66,6 +78,9 @@ cache_dir=${DUNE_HWBED_CACHE:-${HOME:-/tmp}/.cache/dune-hwbed}
 keep_dir=""
 cpu_model=${DUNE_HWBED_CPU:-corei7_skylake_x}
 print_kver=0
+no_kvm=0
+unload=0
+hold_dev=""
 modules=()
 progs=()
 envs=()
@@ -83,6 +98,10 @@ while (($#)); do
 	--env) need_value $# "$1"; envs+=("$2"); shift 2 ;;
 	--env=*) envs+=("${1#*=}"); shift ;;
 	--kernel-version) print_kver=1; shift ;;
+	--no-kvm) no_kvm=1; shift ;;
+	--unload) unload=1; shift ;;
+	--hold-open) need_value $# "$1"; hold_dev=$2; shift 2 ;;
+	--hold-open=*) hold_dev=${1#*=}; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; progs+=("$@"); break ;;
 	-*) usage_error "unknown option: $1" ;;
@@ -97,6 +116,14 @@ done
 if ((!print_kver)); then
 	((${#progs[@]})) || usage_error "no program given"
 fi
+if [[ -n $hold_dev ]]; then
+	((unload)) || usage_error "--hold-open needs --unload"
+	((${#modules[@]})) || usage_error "--hold-open needs a --module (the one that provides $hold_dev)"
+	# It is written into the guest's shell script: a plain absolute path only.
+	[[ $hold_dev =~ ^/[A-Za-z0-9._/+-]+$ ]] || usage_error "--hold-open wants an absolute device path, not '$hold_dev'"
+fi
+# The kernel log is scanned in the module backend's runs (see usage).
+scan_klog=$((no_kvm || unload))
 
 # Programs: regular readable x86-64 ELF files without a program interpreter (static).
 prog_names=()
@@ -118,7 +145,8 @@ for p in "${progs[@]}"; do
 	done
 	prog_names+=("$name")
 done
-module_names=()
+module_names=() # file names in the initramfs
+module_knames=() # the kernel's names, for rmmod
 for m in "${modules[@]}"; do
 	[[ -f $m && -r $m ]] || usage_error "module not found or unreadable: $m"
 	case $m in
@@ -129,6 +157,9 @@ for m in "${modules[@]}"; do
 	name=${name%%.ko*}
 	name=${name//[^A-Za-z0-9_-]/_}
 	module_names+=("$name")
+	# Kbuild records the name in .modinfo; failing that, rmmod takes the file's name with '_' for '-'.
+	kname=$(readelf -p .modinfo -- "$m" 2>/dev/null | sed -n 's/^ *\[ *[0-9a-f]*\] *name=\([A-Za-z0-9_]*\)$/\1/p' | sed -n 1p || true)
+	module_knames+=("${kname:-${name//-/_}}")
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -326,7 +357,7 @@ trap 'exit 143' TERM
 root=$work/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,lib/hwbed,hwbed/bin}
 cp /bin/busybox "$root/bin/busybox"
-cp "$kdir"/{irqbypass,kvm,kvm-intel}.ko "$root/lib/hwbed/"
+((no_kvm)) || cp "$kdir"/{irqbypass,kvm,kvm-intel}.ko "$root/lib/hwbed/"
 for i in "${!modules[@]}"; do
 	plain_module "${modules[$i]}" "$root/lib/hwbed/x$i-${module_names[$i]}.ko"
 	vermagic=$(grep -a -o -m 1 'vermagic=[^ ]*' "$root/lib/hwbed/x$i-${module_names[$i]}.ko" | sed -n 1p || true)
@@ -362,6 +393,11 @@ load() { # load NAME FILE
 		echo "@@HWBED MODULE $1 FAILED status=$?"
 	fi
 }
+EOF
+	if ((no_kvm)); then
+		echo 'echo "@@HWBED KVM skipped (--no-kvm)"'
+	else
+		cat <<'EOF'
 load irqbypass /lib/hwbed/irqbypass.ko
 load kvm /lib/hwbed/kvm.ko
 load kvm_intel /lib/hwbed/kvm-intel.ko
@@ -377,6 +413,9 @@ if [ -r $p/ept ]; then
 else
 	echo "@@HWBED KVM FAILED kvm_intel not loaded"
 fi
+EOF
+	fi
+	cat <<'EOF'
 [ -c /dev/kvm ] && echo "@@HWBED DEVKVM present" || echo "@@HWBED DEVKVM missing"
 flags=$(grep -m 1 '^flags' /proc/cpuinfo | cut -d: -f2)
 has() { case " $flags " in *" $1 "*) echo yes ;; *) echo no ;; esac; }
@@ -393,6 +432,10 @@ run() { # run NAME
 	cd /
 }
 EOF
+	if ((scan_klog)); then
+		# Where the scan starts; KERN_INFO keeps it off the console.
+		echo 'echo "<6>hwbed: kernel log scan starts here" >/dev/kmsg'
+	fi
 	for i in "${!modules[@]}"; do
 		printf 'load %s /lib/hwbed/x%s-%s.ko\n' "${module_names[$i]}" "$i" "${module_names[$i]}"
 	done
@@ -402,6 +445,66 @@ EOF
 	for name in "${prog_names[@]}"; do
 		printf 'run %s\n' "$name"
 	done
+	if [[ -n $hold_dev ]]; then
+		cat <<'EOF'
+
+# hold DEVICE MODULE: while a process has DEVICE open, rmmod MODULE must be refused.
+hold() {
+	if [ ! -e "$1" ]; then
+		echo "@@HWBED HOLD $2 FAILED $1 does not exist"
+		return
+	fi
+	sleep 30 <>"$1" &
+	holder=$!
+	i=0
+	while [ "$(readlink /proc/$holder/fd/0 2>/dev/null)" != "$1" ] && [ $i -lt 100 ]; do
+		kill -0 $holder 2>/dev/null || break
+		usleep 50000
+		i=$((i + 1))
+	done
+	if [ "$(readlink /proc/$holder/fd/0 2>/dev/null)" != "$1" ]; then
+		echo "@@HWBED HOLD $2 FAILED could not hold $1 open"
+	elif rmmod "$2" >/tmp/rmmod.out 2>&1; then
+		echo "@@HWBED HOLD $2 FAILED rmmod $2 succeeded while $1 was open"
+	else
+		echo "@@HWBED HOLD $2 ok $(tr '\n' ' ' </tmp/rmmod.out)"
+	fi
+	kill $holder 2>/dev/null
+	wait $holder 2>/dev/null
+}
+EOF
+		printf 'hold %s %s\n' "$hold_dev" "${module_knames[$((${#modules[@]} - 1))]}"
+	fi
+	if ((unload)); then
+		cat <<'EOF'
+
+unload() { # unload NAME
+	if rmmod "$1"; then
+		echo "@@HWBED UNLOAD $1 ok"
+	else
+		echo "@@HWBED UNLOAD $1 FAILED status=$?"
+	fi
+}
+EOF
+		for ((i = ${#modules[@]} - 1; i >= 0; i--)); do
+			printf 'unload %s\n' "${module_knames[$i]}"
+		done
+	fi
+	if ((scan_klog)); then
+		cat <<'EOF'
+
+# The kernel's complaints since the scan started, one marker line each.
+dmesg >/tmp/klog
+if grep -q 'hwbed: kernel log scan starts here' /tmp/klog; then
+	sed -n '/hwbed: kernel log scan starts here/,$p' /tmp/klog |
+		grep -E 'Oops|BUG:|WARNING:|general protection|Call Trace|kernel BUG|RIP:' >/tmp/klog.hits
+	sed 's/^/@@HWBED KLOG /' /tmp/klog.hits
+	echo "@@HWBED KLOGSCAN hits=$(wc -l </tmp/klog.hits)"
+else
+	echo "@@HWBED KLOGSCAN lost"
+fi
+EOF
+	fi
 	cat <<'EOF'
 echo "@@HWBED DONE uptime=$(cut -d' ' -f1 /proc/uptime)"
 poweroff -f
@@ -486,7 +589,7 @@ scan_marks() {
 		el=$(fmt_s $(($1 - t_prep)))
 		case $key in
 		BOOTED*) t_boot=$1; say "+${el}s guest booted" ;;
-		"MODULE "* | "BEGIN "*) say "+${el}s ${marks[k]#@@HWBED }" ;;
+		"MODULE "* | "BEGIN "* | "HOLD "* | "UNLOAD "* | "KLOGSCAN "*) say "+${el}s ${marks[k]#@@HWBED }" ;;
 		"END "*) say "+${el}s ${marks[k]#@@HWBED }" ;;
 		DONE*) t_done=$1; outcome="done" ;;
 		esac
@@ -538,6 +641,8 @@ t_end=$(now_us)
 serial=$work/serial.log
 declare -A status=() begun=() output=() kernel_issue=()
 kvm_line="" kvm_params="" cpu_line="" cpu_flags="" vmx_flags="" module_report=() module_failed=0
+declare -A unloaded=() # kernel module name -> ok | FAILED status=N
+hold_result="" klog_scan="" klog_hits=()
 booted=0 cur=""
 # Kernel messages that mean something went wrong in the kernel (a WARN_ON, an oops, ...) while the
 # guest ran our code. Before /init started they are ignored: the 6.1 kernel always WARNs once at
@@ -574,6 +679,10 @@ while IFS= read -r line || [[ -n $line ]]; do
 			module_failed=1
 		fi
 		;;
+	HOLD) hold_result=$rest ;;
+	UNLOAD) unloaded[$arg]=$rest ;;
+	KLOG) klog_hits+=("${mark#KLOG }") ;;
+	KLOGSCAN) klog_scan=$arg ;;
 	esac
 done <"$serial"
 
@@ -581,7 +690,14 @@ passed=0 failed=0 kvm_ok=0
 report() {
 	local name took r
 	say "kernel $kver on Bochs $cpu_model"
-	if [[ $kvm_line == ept=Y ]]; then
+	if ((no_kvm)); then
+		if [[ $cpu_line == "vmx=yes ept=yes"* ]]; then
+			say "KVM: not loaded (--no-kvm); the guest CPU has VMX and EPT"
+			kvm_ok=1
+		else
+			say "VMX: the guest CPU lacks vmx or ept (--no-kvm; ${cpu_line:-no report from the guest})"
+		fi
+	elif [[ $kvm_line == ept=Y ]]; then
 		say "KVM: kvm_intel loaded with EPT (ept=Y,$kvm_params)"
 		kvm_ok=1
 	else
@@ -622,6 +738,7 @@ report() {
 		failed=$((failed + 1))
 	fi
 	((!module_failed)) || failed=$((failed + $(printf '%s\n' "${module_report[@]}" | grep -c '^FAIL')))
+	module_checks
 	case $outcome in
 	"done") ;;
 	timeout) say "TIMEOUT: the run did not finish within ${timeout_s}s (Bochs was stopped)" ;;
@@ -630,6 +747,45 @@ report() {
 	reboot) say "FAILURE: the guest reset itself (reboot or triple fault)" ;;
 	*) say "BOOT FAILURE: Bochs exited before the guest finished" ;;
 	esac
+}
+# --hold-open, --unload and the kernel log scan: one line each, FAIL counted.
+module_checks() {
+	local i n line
+	if [[ -n $hold_dev ]]; then
+		n=${module_knames[$((${#modules[@]} - 1))]}
+		if [[ $hold_result == ok* ]]; then
+			line=${hold_result#ok}
+			say "hold: rmmod $n refused while $hold_dev was open (${line# })"
+		elif [[ -n $hold_result ]]; then
+			say "FAIL hold: ${hold_result#FAILED }"
+			failed=$((failed + 1))
+		else
+			say "FAIL hold: no report from the guest (run outcome: $outcome)"
+			failed=$((failed + 1))
+		fi
+	fi
+	if ((unload)); then
+		for ((i = ${#modules[@]} - 1; i >= 0; i--)); do
+			n=${module_knames[$i]}
+			case ${unloaded[$n]-} in
+			ok) say "unload $n: ok" ;;
+			"") say "FAIL unload $n: no report from the guest (run outcome: $outcome)"; failed=$((failed + 1)) ;;
+			*) say "FAIL unload $n: rmmod ${unloaded[$n]#FAILED }"; failed=$((failed + 1)) ;;
+			esac
+		done
+	fi
+	if ((scan_klog)); then
+		case $klog_scan in
+		hits=0) say "kernel log: no Oops, BUG:, WARNING:, general protection, Call Trace, kernel BUG or RIP: since the modules were loaded" ;;
+		hits=*)
+			say "FAIL kernel log: ${klog_scan#hits=} line(s) since the modules were loaded:"
+			for line in "${klog_hits[@]}"; do printf '    %s\n' "$line"; done
+			failed=$((failed + 1))
+			;;
+		lost) say "FAIL kernel log: the scan's start line is no longer in the kernel's ring buffer"; failed=$((failed + 1)) ;;
+		*) say "FAIL kernel log: not scanned (run outcome: $outcome)"; failed=$((failed + 1)) ;;
+		esac
+	fi
 }
 report >"$work/report.txt"
 cat "$work/report.txt"
