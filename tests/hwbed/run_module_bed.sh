@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run_module_bed.sh [--ko FILE] PROG...: hwbed.module, the kernel module backend in the hardware
+# run_module_bed.sh [--ko FILE] [run.sh OPTION...] PROG...: hwbed.module, the kernel module backend in the hardware
 # test bed. In Bochs (Skylake-X), dune.ko is loaded instead of kvm_intel (both want VMX), the
 # programs run with DUNE_BACKEND=module DUNE_STRICT=1, then rmmod must be refused while a process
 # holds /dev/dune open, rmmod must succeed after, and the kernel log must be free of oopses and
@@ -20,17 +20,13 @@ skip_or_fail() {
 	exit 77
 }
 
+# The rest of the arguments go to scripts/hwbed/run.sh, which checks them.
 ko=""
-while (($#)); do
-	case $1 in
-	--ko) (($# >= 2)) || { echo "run_module_bed: --ko needs a file" >&2; exit 2; }; ko=$2; shift 2 ;;
-	--ko=*) ko=${1#*=}; shift ;;
-	--) shift; break ;;
-	-*) echo "run_module_bed: unknown option: $1" >&2; exit 2 ;;
-	*) break ;;
-	esac
-done
-(($#)) || { echo "usage: run_module_bed.sh [--ko FILE] PROG..." >&2; exit 2; }
+case ${1-} in
+--ko) (($# >= 2)) || { echo "run_module_bed: --ko needs a file" >&2; exit 2; }; ko=$2; shift 2 ;;
+--ko=*) ko=${1#*=}; shift ;;
+esac
+(($#)) || { echo "usage: run_module_bed.sh [--ko FILE] [run.sh OPTION...] PROG..." >&2; exit 2; }
 
 kver=$("$root/scripts/hwbed/run.sh" --kernel-version) ||
 	skip_or_fail "cannot tell which kernel the bed boots (scripts/hwbed/run.sh --kernel-version)"
