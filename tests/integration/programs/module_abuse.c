@@ -632,16 +632,22 @@ static void check_garbage_runs(int vcpu, struct kvm_run *run) {
     expect_refused_run(vcpu, run, "DUNE_RUN at a non-canonical RIP is refused");
 }
 
-/* A forked child inherits the descriptors, not the right to use them. */
-static void check_fork(int vm, int vcpu, struct kvm_run *run, unsigned char *mem) {
+/* fork(), with the child's lines marked as its own; -1 (reported) if it failed. */
+static pid_t fork_child(void) {
   fflush(stdout);
   pid_t pid = fork();
-  if (pid < 0) {
+  if (pid < 0)
     report(0, "fork", "%s", ename(errno));
-    return;
-  }
-  if (pid == 0) {
+  else if (pid == 0)
     who = "child: ";
+  return pid;
+}
+
+/* A forked child inherits the descriptors, not the right to use them. */
+static void check_fork(int vm, int vcpu, struct kvm_run *run, unsigned char *mem) {
+  pid_t pid = fork_child();
+  if (pid < 0) return;
+  if (pid == 0) {
     struct dune_info info;
     struct kvm_regs regs;
     struct kvm_sregs sregs;
@@ -677,14 +683,9 @@ static void check_close_while_other_runs(int *vm, int *vcpus, struct kvm_run **r
     report(0, "pipe", "%s", ename(errno));
     return;
   }
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) {
-    report(0, "fork", "%s", ename(errno));
-    return;
-  }
+  pid_t pid = fork_child();
+  if (pid < 0) return;
   if (pid == 0) {
-    who = "child: ";
     close(to_child[1]);
     close(to_parent[0]);
     fcntl(to_child[0], F_SETFL, O_NONBLOCK);
