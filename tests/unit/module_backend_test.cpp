@@ -8,6 +8,7 @@
 #include <string>
 
 #include "abi_numbers_in_c.h"
+#include "kvm/flavour.h"
 #include "kvm/ioctl_table.h"
 #include "kvm/kvm_device.h"
 #include "kvm/module_capabilities.h"
@@ -170,6 +171,18 @@ TEST(KvmDeviceOpenModule, SaysWhyAndKeepsNothing) {
   EXPECT_NE(std::string(why.text).find(f.path()), std::string::npos) << why.text;
   std::string long_path(300, 'd');
   EXPECT_EQ(KvmDevice::open_module(long_path.c_str(), &why).error(), -ENAMETOOLONG);
+}
+
+TEST(ModuleFlavour, IsHardwareVtxWhateverDuneFlavourSays) {
+  setenv("DUNE_FLAVOUR", "pvm", 1);
+  FlavourTraits t = traits_of_backend(Backend::kModule);
+  EXPECT_EQ(t.flavour, DUNE_FLAVOUR_MODULE);
+  EXPECT_TRUE(t.syscall_lands_in_ring0);
+  EXPECT_TRUE(t.return_by_sysret());
+  EXPECT_FALSE(t.host_faults_as_mmio);
+  EXPECT_EQ(traits_of_backend(Backend::kKvm).flavour, DUNE_FLAVOUR_PVM);
+  unsetenv("DUNE_FLAVOUR");
+  EXPECT_STREQ(dune_flavour_name(DUNE_FLAVOUR_MODULE), "dune-module");
 }
 
 }  // namespace

@@ -74,7 +74,7 @@ extern "C" DUNE_API int dune_bench_exit_floor(uint64_t* samples, size_t n) {
   const HostCpu& cpu = host_cpu();
   auto kvm = open_chosen_device();
   if (!kvm) return kvm.error();
-  FlavourTraits traits = detect_flavour();
+  FlavourTraits traits = traits_of_backend(kvm->backend());
   auto vm = Vm::create(*kvm);
   if (!vm) return vm.error();
   auto mem = Mapping::anonymous(kBytes, MAP_POPULATE);

@@ -135,7 +135,7 @@ Result<Runtime*> Runtime::create() {
   rt->kvm = std::move(kvm.value());
   rt->vm = std::move(vm.value());
   rt->vm.disable_quirks();
-  rt->traits = detect_flavour();
+  rt->traits = traits_of_backend(rt->kvm.backend());
 
   long xsave2 = rt->vm.check(KVM_CAP_XSAVE2);
   rt->xsave_size = xsave2 > 4096 ? static_cast<size_t>(xsave2) : 4096;
