@@ -59,7 +59,7 @@ static long dune_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EFAULT;
 		return dune_vm_set_region(vm, &region);
 	case DUNE_CREATE_VCPU:
-		return arg ? -EINVAL : dune_vcpu_create_fd(vm);
+		return arg > DUNE_MAX_VCPU_ID ? -EINVAL : dune_vcpu_create_fd(vm);
 	default:
 		return -ENOTTY;
 	}

@@ -261,7 +261,7 @@ static int handle_ept_violation(struct dune_vcpu *v)
 		return r;
 	if (r == 0)
 		return EXIT_RESUME;
-	v->run->exit_reason = DUNE_EXIT_MEMORY_FAULT;
+	v->run->exit_reason = DUNE_RUN_EXIT_MEMORY_FAULT;
 	return EXIT_FAULT;
 }
 

@@ -6,11 +6,10 @@
 namespace dune {
 namespace {
 
-// A request number with its size field replaced: dune_abi.h's MSR and XSAVE
-// requests are defined with structures whose C++ size is not their C size.
-constexpr unsigned long with_size(unsigned long request, unsigned long size) {
-  return (request & ~(static_cast<unsigned long>(_IOC_SIZEMASK) << _IOC_SIZESHIFT)) | (size << _IOC_SIZESHIFT);
-}
+// dune_abi.h spells out the sizes its MSR and XSAVE requests encode; they are
+// the C sizes of the structures libdune sends.
+static_assert(DUNE_MSRS_HEADER_SIZE == sizeof(kvm::ArrayHeader));
+static_assert(DUNE_XSAVE_SIZE == sizeof(kvm::XsaveRegion));
 
 // Vcpu::set_msrs sends up to 16 entries at once.
 static_assert(DUNE_MAX_MSRS >= 16);
@@ -47,11 +46,11 @@ constexpr IoctlTable kModule = {
     .set_regs = DUNE_SET_REGS,
     .get_sregs = DUNE_GET_SREGS,
     .set_sregs = DUNE_SET_SREGS,
-    .get_msrs = with_size(DUNE_GET_MSRS, sizeof(kvm::ArrayHeader)),
-    .set_msrs = with_size(DUNE_SET_MSRS, sizeof(kvm::ArrayHeader)),
+    .get_msrs = DUNE_GET_MSRS,
+    .set_msrs = DUNE_SET_MSRS,
     .set_xcrs = DUNE_SET_XCRS,
-    .get_xsave = with_size(DUNE_GET_XSAVE, sizeof(kvm::XsaveRegion)),
-    .set_xsave = with_size(DUNE_SET_XSAVE, sizeof(kvm::XsaveRegion)),
+    .get_xsave = DUNE_GET_XSAVE,
+    .set_xsave = DUNE_SET_XSAVE,
     .get_xsave2 = 0,
     .set_cpuid2 = 0,
     .set_device_attr = 0,

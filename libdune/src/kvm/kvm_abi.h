@@ -52,7 +52,7 @@ struct MsrList {
 constexpr int kCapDisableQuirks2 = 213;
 constexpr int kCapMemoryFaultInfo = 232;
 // The exit for an access the host refuses (KVM_CAP_MEMORY_FAULT_INFO; the Dune
-// module's DUNE_EXIT_MEMORY_FAULT), and what it reports over the exit union
+// module's DUNE_RUN_EXIT_MEMORY_FAULT), and what it reports over the exit union
 // of kvm_run (at kvm_run.mmio).
 constexpr uint32_t kExitMemoryFault = 39;
 struct MemoryFaultExit {
