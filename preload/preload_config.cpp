@@ -37,8 +37,11 @@ const char* preload_help() {
          "                        syscalls by name, faults, signals, time in guest and host\n"
          "                        (\"%p\" in PATH becomes the pid: a file per process)\n"
          "  DUNE_MEM_BUDGET=SIZE  cap on the bytes KVM memory slots cover, e.g. 8G (default 64G)\n"
-         "  DUNE_BACKEND=NAME     auto (default), kvm (/dev/kvm) or module (/dev/dune, the kernel\n"
-         "                        module: not in this build yet; forcing it fails with a message)\n"
+         "  DUNE_BACKEND=NAME     auto (default: the Dune kernel module's /dev/dune when it opens and\n"
+         "                        speaks this library's ABI version, else /dev/kvm), kvm or module\n"
+         "                        (forced: if unusable, one line says why)\n"
+         "  DUNE_MODULE_DEVICE=PATH\n"
+         "                        the kernel module's device (default /dev/dune)\n"
          "  DUNE_TRACE=...        set by dunetrace: which events to send it, and where\n"
          "  DUNE_HELP=1           print this and exit\n"
          "A bad value is one warning naming the variable; its default is used.\n";

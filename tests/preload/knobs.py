@@ -98,6 +98,24 @@ def main():
         rc, out, err = run(shim, hello, DUNE_BACKEND="module", DUNE_STRICT="1")
         check(rc == 127 and out == "", "DUNE_BACKEND=module without /dev/dune and DUNE_STRICT=1: status 127")
 
+    # DUNE_MODULE_DEVICE: where the module's device is. Missing or not the module: forced, one line
+    # naming it (strict: 127); auto, /dev/kvm without a word, DUNE_LOG=info saying which and why.
+    missing = "/nonexistent/dune"
+    rc, out, err = run(shim, hello, DUNE_BACKEND="module", DUNE_MODULE_DEVICE=missing)
+    check(rc == 3 and out == "out\n" and f"{missing} does not exist" in err and err.count("\n") == 2,
+          "DUNE_MODULE_DEVICE missing, DUNE_BACKEND=module: one line naming it, then native")
+    rc, out, err = run(shim, hello, DUNE_BACKEND="module", DUNE_MODULE_DEVICE=missing, DUNE_STRICT="1")
+    check(rc == 127 and out == "" and missing in err, "DUNE_MODULE_DEVICE missing, DUNE_BACKEND=module, DUNE_STRICT=1: status 127")
+    with tempfile.NamedTemporaryFile(prefix="dune-not-a-module-") as f:
+        rc, out, err = run(shim, hello, DUNE_BACKEND="module", DUNE_MODULE_DEVICE=f.name)
+        check(rc == 3 and out == "out\n" and f"{f.name} is not the Dune kernel module's device" in err
+              and err.count("\n") == 2, "DUNE_MODULE_DEVICE not the module, DUNE_BACKEND=module: one line saying so, then native")
+        rc, out, err = run(shim, hello, DUNE_MODULE_DEVICE=f.name, DUNE_STRICT="1")
+        check((rc, out, err) == (3, "out\n", "err\n"), "DUNE_MODULE_DEVICE not the module, auto: Dune mode on /dev/kvm, no word")
+        rc, out, err = run(shim, hello, DUNE_MODULE_DEVICE=f.name, DUNE_LOG="info", DUNE_STRICT="1")
+        check(rc == 3 and out == "out\n" and f"backend: /dev/kvm ({f.name} is not the Dune kernel module's device" in err
+              and "flavour dune-module" not in err, "DUNE_MODULE_DEVICE not the module, auto, DUNE_LOG=info: says /dev/kvm and why")
+
     # A bad value: one warning naming the knob, the default used, the program unharmed.
     for knob, value in [("DUNE_STRICT", "yes"), ("DUNE_DISABLE", "2"), ("DUNE_LOG", "loud"),
                         ("DUNE_MEM_BUDGET", "lots"), ("DUNE_STATS", "/nonexistent/dir/s.json"),
@@ -109,7 +127,8 @@ def main():
 
     # DUNE_HELP=1: the knobs, status 0, the program not run.
     rc, out, err = run(shim, hello, DUNE_HELP="1")
-    check(rc == 0 and out == "" and all(k in err for k in ("DUNE_DISABLE", "DUNE_STRICT", "DUNE_STATS")),
+    check(rc == 0 and out == ""
+          and all(k in err for k in ("DUNE_DISABLE", "DUNE_STRICT", "DUNE_STATS", "DUNE_MODULE_DEVICE")),
           "DUNE_HELP=1: the knobs on stderr, status 0")
 
     print("knobs: FAIL: " + "; ".join(failures) if failures else "knobs: ok")

@@ -89,6 +89,11 @@ TEST(Machine, DescribesFlavourNestingAndTsc) {
   m.kvm_device = false;
   EXPECT_NE(describe_kvm(m).find("AMD-V"), std::string::npos);
   EXPECT_NE(describe_kvm(m).find("/dev/kvm is missing"), std::string::npos);
+  m.flavour = "dune-module";
+  m.kvm_path = "/dev/dune";
+  m.kvm_device = true;
+  EXPECT_NE(describe_kvm(m).find("the Dune kernel module drives Intel VT-x itself (/dev/dune)"), std::string::npos);
+  EXPECT_EQ(describe_kvm(m).find("unknown"), std::string::npos);
   EXPECT_TRUE(tsc_is_constant(m));
   EXPECT_NE(describe_tsc(m).find("constant TSC at 2.60 GHz"), std::string::npos);
   m.invariant_tsc = m.nonstop_tsc = false;

@@ -55,7 +55,7 @@ TEST(PreloadConfig, BadValueIsOneWarningNamingTheKnobAndTheDefault) {
 TEST(PreloadConfig, HelpNamesEveryKnob) {
   std::string help = preload_help();
   for (const char* knob : {"DUNE_DISABLE", "DUNE_STRICT", "DUNE_LOG", "DUNE_LOG_FILE", "DUNE_STATS",
-                           "DUNE_MEM_BUDGET", "DUNE_BACKEND", "DUNE_HELP"})
+                           "DUNE_MEM_BUDGET", "DUNE_BACKEND", "DUNE_MODULE_DEVICE", "DUNE_HELP"})
     EXPECT_NE(help.find(knob), std::string::npos) << knob;
 }
 

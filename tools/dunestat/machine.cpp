@@ -56,6 +56,8 @@ std::string describe_kvm(const Machine& m) {
     what = "hardware KVM on AMD-V";
   else if (m.flavour == "pvm")
     what = "PVM, a software hypervisor (pagetable-based virtualization)";
+  else if (m.flavour == "dune-module")
+    what = fmt::format("none: the Dune kernel module drives Intel VT-x itself ({})", m.kvm_path);
   else
     what = fmt::format("KVM of an unknown kind ({})", m.flavour.empty() ? "unknown" : m.flavour);
   if (!m.kvm_device) what += fmt::format(", but {} is missing", m.kvm_path);

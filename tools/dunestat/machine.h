@@ -9,8 +9,8 @@ namespace dunestat {
 struct Machine {
   std::string cpu_model;         // /proc/cpuinfo "model name"
   std::string kernel;            // uname: sysname and release
-  std::string flavour;           // dune_flavour_name(dune_get_flavour()): vmx, svm, pvm, other
-  std::string kvm_path;          // the KVM device libdune opens
+  std::string flavour;           // dune_flavour_name(dune_get_flavour()): vmx, svm, pvm, dune-module, other
+  std::string kvm_path;          // the device libdune opens: /dev/kvm, or /dev/dune for dune-module
   bool kvm_device = false;       // whether it exists
   bool nested = false;           // CPUID.1:ECX[31]: this host is itself a virtual machine
   std::string outer_hypervisor;  // CPUID 0x40000000 signature when nested, e.g. KVMKVMKVM

@@ -44,9 +44,12 @@ Machine probe_machine() {
   m.nonstop_tsc = cpuinfo_has_flag(cpuinfo, "nonstop_tsc");
   struct utsname u;
   m.kernel = uname(&u) == 0 ? std::string(u.sysname) + " " + u.release : "unknown kernel";
-  m.flavour = dune_flavour_name(dune_get_flavour());
-  const char* dev = std::getenv("DUNE_KVM_DEVICE");
-  m.kvm_path = dev && *dev ? dev : "/dev/kvm";
+  dune_flavour flavour = dune_get_flavour();
+  m.flavour = dune_flavour_name(flavour);
+  // As libdune finds them: the module's device, or KVM's.
+  bool module = flavour == DUNE_FLAVOUR_MODULE;
+  const char* dev = std::getenv(module ? "DUNE_MODULE_DEVICE" : "DUNE_KVM_DEVICE");
+  m.kvm_path = dev && *dev ? dev : module ? "/dev/dune" : "/dev/kvm";
   struct stat st;
   m.kvm_device = stat(m.kvm_path.c_str(), &st) == 0;
   unsigned a, b, c, d;

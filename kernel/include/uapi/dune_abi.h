@@ -10,9 +10,13 @@
  * Objects
  *   open("/dev/dune", O_RDWR | O_CLOEXEC) creates one VM bound to the calling
  *   process's address space (its mm). Every ioctl on the VM or on one of its
- *   vCPUs must come from a thread of that process: a forked child gets -EIO.
- *   Closing the descriptor ends that VM only (its vCPUs live until their own
- *   descriptors are closed); other processes' VMs are untouched.
+ *   vCPUs must come from a task using that address space (its threads, a
+ *   vfork child): a forked child, with an address space of its own, gets
+ *   -EIO and opens its own VM. Closing the descriptor ends that VM only (its
+ *   vCPUs live until their own descriptors are closed); other processes' VMs
+ *   are untouched. DUNE_CREATE_VCPU takes a vCPU id chosen by user space
+ *   (0 .. DUNE_MAX_VCPU_ID, not checked for uniqueness, only reported back in
+ *   nothing: it exists so that the call reads like KVM's).
  *
  * Guest-physical memory
  *   DUNE_SET_REGION says which guest-physical range stands for which range of
@@ -22,12 +26,13 @@
  *   growing a stack VMA as a user access would), and an MMU notifier drops EPT
  *   entries whenever the host mapping changes (munmap, mprotect, COW, reclaim).
  *   An access the host would refuse ends DUNE_RUN with -EFAULT and exit_reason
- *   DUNE_EXIT_MEMORY_FAULT, RIP still at the instruction.
+ *   DUNE_RUN_EXIT_MEMORY_FAULT, RIP still at the instruction.
  *
  * The run page
  *   mmap(vcpu_fd, info.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, 0) maps a
  *   struct kvm_run. The module reads immediate_exit, kvm_valid_regs and
- *   kvm_dirty_regs (only KVM_SYNC_X86_REGS: s.regs.regs) and writes
+ *   kvm_dirty_regs (only KVM_SYNC_X86_REGS: s.regs.regs; DUNE_RUN applies
+ *   dirty registers first and then clears that bit, as KVM does) and writes
  *   exit_reason and, per reason, io (data at io.data_offset in the page),
  *   memory fault (struct dune_memory_fault at the offset of kvm_run.mmio),
  *   fail_entry and internal.suberror.
@@ -44,7 +49,7 @@
  *   KVM_EXIT_INTR         with -EINTR: a signal is pending for the thread
  *                         (also when immediate_exit is set); user space
  *                         delivers it and runs again.
- *   DUNE_EXIT_MEMORY_FAULT with -EFAULT, see above.
+ *   DUNE_RUN_EXIT_MEMORY_FAULT with -EFAULT, see above.
  *   Everything else (external interrupts, NMIs, CPUID, EPT faults the host
  *   can satisfy) is handled in the kernel without returning.
  *
@@ -57,7 +62,9 @@
  *   guest. The guest TSC is the host TSC. XCR0 (SET_XCRS) must be a subset of
  *   the host's with x87 set. The FPU/vector state is the guest's own,
  *   switched with the kernel's guest-FPU support (GET/SET_XSAVE, the
- *   non-compacted user layout of struct kvm_xsave).
+ *   non-compacted user layout of struct kvm_xsave, xsave_size = 4096 bytes in
+ *   version 1). On a host without XSAVE the image is the FXSAVE area with an
+ *   XSAVE header naming x87 and SSE only.
  *
  * Errors
  *   -EFAULT bad pointer, -EINVAL bad value, -ENOTTY unknown ioctl, -EIO wrong
@@ -71,6 +78,7 @@
 #include <linux/types.h>
 
 #define DUNE_ABI_VERSION 1
+#define DUNE_MAX_VCPU_ID 65535
 #define DUNE_DEVICE_PATH "/dev/dune"
 #define DUNE_IOC_MAGIC 0xE9
 
@@ -87,7 +95,7 @@ struct dune_info {
 };
 
 /* Exit reason for an access the host refuses; layout at kvm_run.mmio. */
-#define DUNE_EXIT_MEMORY_FAULT 39
+#define DUNE_RUN_EXIT_MEMORY_FAULT 39
 #define DUNE_MEMORY_FAULT_WRITE (1u << 0)
 #define DUNE_MEMORY_FAULT_EXEC (1u << 1)
 struct dune_memory_fault {
@@ -100,7 +108,7 @@ struct dune_memory_fault {
 #define DUNE_GET_ABI_VERSION _IO(DUNE_IOC_MAGIC, 0x00)
 #define DUNE_GET_INFO _IOR(DUNE_IOC_MAGIC, 0x01, struct dune_info)
 #define DUNE_SET_REGION _IOW(DUNE_IOC_MAGIC, 0x02, struct kvm_userspace_memory_region)
-#define DUNE_CREATE_VCPU _IO(DUNE_IOC_MAGIC, 0x03) /* returns an O_CLOEXEC vCPU fd */
+#define DUNE_CREATE_VCPU _IO(DUNE_IOC_MAGIC, 0x03) /* arg: vCPU id; returns an O_CLOEXEC vCPU fd */
 
 /* On a vCPU descriptor. */
 #define DUNE_RUN _IO(DUNE_IOC_MAGIC, 0x10)
@@ -108,12 +116,18 @@ struct dune_memory_fault {
 #define DUNE_SET_REGS _IOW(DUNE_IOC_MAGIC, 0x12, struct kvm_regs)
 #define DUNE_GET_SREGS _IOR(DUNE_IOC_MAGIC, 0x13, struct kvm_sregs)
 #define DUNE_SET_SREGS _IOW(DUNE_IOC_MAGIC, 0x14, struct kvm_sregs)
-/* struct kvm_msrs followed by nmsrs (<= DUNE_MAX_MSRS) entries; returns how many were done. */
-#define DUNE_GET_MSRS _IOWR(DUNE_IOC_MAGIC, 0x15, struct kvm_msrs)
-#define DUNE_SET_MSRS _IOW(DUNE_IOC_MAGIC, 0x16, struct kvm_msrs)
+/*
+ * struct kvm_msrs followed by nmsrs (<= DUNE_MAX_MSRS) entries; returns how
+ * many were done. The sizes in these numbers are spelled out: struct kvm_msrs
+ * and struct kvm_xsave end in flexible arrays, whose sizeof differs in C++.
+ */
+#define DUNE_MSRS_HEADER_SIZE 8
+#define DUNE_XSAVE_SIZE 4096
+#define DUNE_GET_MSRS _IOC(_IOC_READ | _IOC_WRITE, DUNE_IOC_MAGIC, 0x15, DUNE_MSRS_HEADER_SIZE)
+#define DUNE_SET_MSRS _IOC(_IOC_WRITE, DUNE_IOC_MAGIC, 0x16, DUNE_MSRS_HEADER_SIZE)
 #define DUNE_SET_XCRS _IOW(DUNE_IOC_MAGIC, 0x17, struct kvm_xcrs)
-#define DUNE_GET_XSAVE _IOR(DUNE_IOC_MAGIC, 0x18, struct kvm_xsave)
-#define DUNE_SET_XSAVE _IOW(DUNE_IOC_MAGIC, 0x19, struct kvm_xsave)
+#define DUNE_GET_XSAVE _IOC(_IOC_READ, DUNE_IOC_MAGIC, 0x18, DUNE_XSAVE_SIZE)
+#define DUNE_SET_XSAVE _IOC(_IOC_WRITE, DUNE_IOC_MAGIC, 0x19, DUNE_XSAVE_SIZE)
 
 #define DUNE_MAX_MSRS 16
 

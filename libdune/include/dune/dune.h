@@ -101,13 +101,15 @@ struct dune_stats {
 };
 DUNE_API int dune_get_stats(struct dune_stats *out);
 
-/* Which hypervisor serves /dev/kvm, as detected by dune_init. */
+/* Which hypervisor serves Dune mode, as detected by dune_init (before it:
+ * what dune_init would find). */
 enum dune_flavour {
   DUNE_FLAVOUR_UNKNOWN = 0,
   DUNE_FLAVOUR_VMX = 1,   /* hardware KVM on Intel VT-x */
   DUNE_FLAVOUR_SVM = 2,   /* hardware KVM on AMD-V */
   DUNE_FLAVOUR_PVM = 3,   /* PVM: software, pagetable-based virtualization */
   DUNE_FLAVOUR_OTHER = 4,
+  DUNE_FLAVOUR_MODULE = 5, /* the Dune kernel module (/dev/dune) on Intel VT-x */
 };
 DUNE_API enum dune_flavour dune_get_flavour(void);
 DUNE_API const char *dune_flavour_name(enum dune_flavour f);

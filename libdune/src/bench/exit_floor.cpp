@@ -14,6 +14,7 @@
 #include "mm/pte.h"
 #include "monitor/monitor.h"
 #include "monitor/ports.h"
+#include "runtime/backend_choice.h"
 #include "trace/events.h"
 
 extern "C" void dune_floor_guest();
@@ -71,10 +72,10 @@ extern "C" DUNE_API int dune_bench_exit_floor(uint64_t* samples, size_t n) {
     return -EINVAL;
   }
   const HostCpu& cpu = host_cpu();
-  FlavourTraits traits = detect_flavour();
-  auto kvm = KvmDevice::open();
+  auto kvm = open_chosen_device();
   if (!kvm) return kvm.error();
-  auto vm = Vm::create(kvm->fd());
+  FlavourTraits traits = traits_of_backend(kvm->backend());
+  auto vm = Vm::create(*kvm);
   if (!vm) return vm.error();
   auto mem = Mapping::anonymous(kBytes, MAP_POPULATE);
   if (!mem) return fail("mmap", mem.error());
@@ -104,7 +105,7 @@ extern "C" DUNE_API int dune_bench_exit_floor(uint64_t* samples, size_t n) {
   write_idt(reinterpret_cast<uint64_t*>(base + kIdtOffset));
   write_cpu_tables(base + kCpuOffset, 0);
 
-  auto vcpu = Vcpu::create(vm->fd(), 0, kvm->vcpu_mmap_size());
+  auto vcpu = Vcpu::create(*vm, 0, kvm->vcpu_mmap_size());
   if (!vcpu) return fail("KVM_CREATE_VCPU", vcpu.error());
   s = vcpu->set_cpuid(cpu.cpuid);
   if (!s) return fail("KVM_SET_CPUID2", s.error());

@@ -30,6 +30,7 @@ FlavourTraits traits_for(dune_flavour f) {
       break;
     case DUNE_FLAVOUR_VMX:
     case DUNE_FLAVOUR_SVM:
+    case DUNE_FLAVOUR_MODULE:
     case DUNE_FLAVOUR_OTHER:
     case DUNE_FLAVOUR_UNKNOWN:
       t.syscall_lands_in_ring0 = true;
@@ -55,6 +56,10 @@ FlavourTraits detect_flavour() {
   if (cpu.vmx) return traits_for(DUNE_FLAVOUR_VMX);
   if (cpu.svm) return traits_for(DUNE_FLAVOUR_SVM);
   return traits_for(DUNE_FLAVOUR_OTHER);
+}
+
+FlavourTraits traits_of_backend(Backend backend) {
+  return backend == Backend::kModule ? traits_for(DUNE_FLAVOUR_MODULE) : detect_flavour();
 }
 
 }  // namespace dune

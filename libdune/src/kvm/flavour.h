@@ -1,11 +1,14 @@
-// flavour.h - which hypervisor serves /dev/kvm, and the few places where that matters.
+// flavour.h - which hypervisor serves Dune mode, and the few places where that matters.
 //
 // Hardware KVM (VT-x, AMD-V) and PVM disagree on three things libdune relies on;
-// each is one named field here, decided once at dune_init. docs/flavours.md
+// each is one named field here, decided once at dune_init. The Dune kernel
+// module drives VT-x itself and behaves as hardware KVM. docs/flavours.md
 // explains each one.
 #pragma once
 
 #include <dune/dune.h>
+
+#include "kvm/backend.h"
 
 namespace dune {
 
@@ -28,9 +31,12 @@ struct FlavourTraits {
   bool host_faults_as_mmio = false;
 };
 
-// Detects the flavour from the loaded KVM modules and the CPU (cheap: a few
-// sysfs lookups). DUNE_FLAVOUR=vmx|svm|pvm in the environment overrides it.
+// Detects the flavour of /dev/kvm from the loaded KVM modules and the CPU
+// (cheap: a few sysfs lookups). DUNE_FLAVOUR=vmx|svm|pvm in the environment overrides it.
 FlavourTraits detect_flavour();
 FlavourTraits traits_for(dune_flavour f);
+// The traits of the hypervisor behind `backend`: always DUNE_FLAVOUR_MODULE's
+// for the module (DUNE_FLAVOUR does not apply), detect_flavour() for /dev/kvm.
+FlavourTraits traits_of_backend(Backend backend);
 
 }  // namespace dune

@@ -51,7 +51,18 @@ struct MsrList {
 // Newer than Debian 12's headers.
 constexpr int kCapDisableQuirks2 = 213;
 constexpr int kCapMemoryFaultInfo = 232;
+// The exit for an access the host refuses (KVM_CAP_MEMORY_FAULT_INFO; the Dune
+// module's DUNE_RUN_EXIT_MEMORY_FAULT), and what it reports over the exit union
+// of kvm_run (at kvm_run.mmio).
 constexpr uint32_t kExitMemoryFault = 39;
+struct MemoryFaultExit {
+  uint64_t flags;
+  uint64_t gpa;
+  uint64_t size;
+};
+// In flags: the access was a write (the module's DUNE_MEMORY_FAULT_WRITE;
+// upstream KVM defines no such bit, so its faults read as reads).
+constexpr uint64_t kMemoryFaultWrite = 1;
 constexpr uint64_t kQuirkSlotZapAll = 1ull << 7;
 
 // MSR numbers.

@@ -3,9 +3,12 @@
 #include <fcntl.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "base/log.h"
 #include "kvm/kvm_abi.h"
+#include "kvm/module_capabilities.h"
+#include "kvm/module_device.h"
 
 namespace dune {
 
@@ -19,13 +22,13 @@ Result<KvmDevice> KvmDevice::open(const char* path) {
   long fd = sys::open(path, O_RDWR | O_CLOEXEC);
   if (sys::is_error(fd)) {
     int err = static_cast<int>(fd);
-    if (err == -ENOENT || err == -ENODEV || err == -ENXIO)
-      log::error("cannot enter Dune mode: {} does not exist (no KVM on this host)", path);
-    else if (err == -EACCES || err == -EPERM)
-      log::error("cannot enter Dune mode: no permission to open {} (add the user to group kvm)",
-                 path);
-    else
-      log::error("cannot enter Dune mode: opening {} failed: {}", path, log::errno_name(err));
+    DeviceProblem why;
+    why.say_open_failed(path, err);
+    OpenFailure failure = open_failure_of(err);
+    log::error("cannot enter Dune mode: {}{}", why.text,
+               failure == OpenFailure::kMissing        ? " (no KVM on this host)"
+               : failure == OpenFailure::kNoPermission ? " (add the user to group kvm)"
+                                                       : "");
     return Error(err);
   }
   KvmDevice dev;
@@ -65,7 +68,33 @@ Result<KvmDevice> KvmDevice::open(const char* path) {
   return dev;
 }
 
+Result<KvmDevice> KvmDevice::open_module(const char* path, DeviceProblem* why) {
+  if (!path) path = default_module_path();
+  KvmDevice dev;
+  // Kept for reopening in a forked child, whose environment may differ by then.
+  size_t len = std::strlen(path);
+  if (len >= sizeof(dev.module_path_)) {
+    why->say("the module device path is too long ({} bytes)", len);
+    return Error(-ENAMETOOLONG);
+  }
+  auto vm = open_module_vm(path, why);
+  if (!vm) return Error(vm.error());
+  dev.backend_ = Backend::kModule;
+  std::memcpy(dev.module_path_, path, len + 1);
+  dev.module_vm_ = std::move(vm->fd);
+  dev.module_info_ = vm->info;
+  dev.vcpu_mmap_size_ = vm->info.run_size;
+  return dev;
+}
+
+int KvmDevice::guest_phys_bits(int cpu_phys_bits) const {
+  int module_bits = static_cast<int>(module_info_.phys_bits);
+  if (backend_ == Backend::kModule && module_bits > 0 && module_bits < cpu_phys_bits) return module_bits;
+  return cpu_phys_bits;
+}
+
 long KvmDevice::check(long cap) const {
+  if (backend_ == Backend::kModule) return module_capability(module_info_, cap);
   long r = sys::ioctl(fd(), KVM_CHECK_EXTENSION, cap);
   return r < 0 ? 0 : r;
 }

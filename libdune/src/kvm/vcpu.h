@@ -1,4 +1,4 @@
-// vcpu.h - one KVM virtual CPU: its run structure and register access.
+// vcpu.h - one virtual CPU (of either backend): its run structure and register access.
 #pragma once
 
 #include <cstdint>
@@ -6,13 +6,17 @@
 #include "base/mapping.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "kvm/ioctl_table.h"
 #include "kvm/kvm_abi.h"
 
 namespace dune {
 
+class Vm;
+
 class Vcpu {
  public:
-  static Result<Vcpu> create(int vm_fd, int id, size_t mmap_size);
+  // A new vCPU of vm; its run structure is mmap_size bytes.
+  static Result<Vcpu> create(const Vm& vm, int id, size_t mmap_size);
 
   int fd() const { return fd_.get(); }
   int id() const { return id_; }
@@ -23,15 +27,16 @@ class Vcpu {
   kvm_regs& regs() { return run()->s.regs.regs; }
   void mark_regs_dirty() { run()->kvm_dirty_regs |= KVM_SYNC_X86_REGS; }
 
-  // KVM_RUN; returns 0 or -errno (-EINTR when a host signal is pending).
+  // KVM_RUN (DUNE_RUN); returns 0 or -errno (-EINTR when a host signal is pending).
   long enter() {
-    return sys::ioctl(fd_.get(), KVM_RUN, 0L);
+    return sys::ioctl(fd_.get(), ops_->run, 0L);
   }
 
   Status get_sregs(kvm_sregs* s) const;
   Status set_sregs(const kvm_sregs& s);
   Status set_regs(const kvm_regs& r);
   Status get_regs(kvm_regs* r) const;
+  // The guest's CPUID answers (none to give where the backend answers from the host's).
   Status set_cpuid(const kvm::CpuidTable& t);
   Status set_msrs(const kvm_msr_entry* entries, uint32_t n);
   Status set_msr(uint32_t index, uint64_t value);
@@ -42,11 +47,13 @@ class Vcpu {
   // has no XSAVE (a host kernel without it), KVM_GET/SET_FPU and the legacy area.
   Status get_xsave(void* buf, size_t size) const;
   Status set_xsave(const void* buf);
-  void use_fpu_ioctls(bool on) { fpu_ioctls_ = on; }
-  // Makes the guest TSC read the host's TSC.
+  // (The module has no KVM_GET/SET_FPU: it always moves XSAVE images.)
+  void use_fpu_ioctls(bool on) { fpu_ioctls_ = on && ops_->get_fpu && ops_->set_fpu; }
+  // Makes the guest TSC read the host's TSC (it does already on the module).
   Status zero_tsc_offset();
 
  private:
+  const IoctlTable* ops_ = &ioctl_table(Backend::kKvm);
   UniqueFd fd_;
   Mapping run_;
   int id_ = -1;

@@ -1,18 +1,28 @@
-// vm.h - one KVM virtual machine: its memory slots and its vCPU file descriptors.
+// vm.h - one virtual machine, of /dev/kvm or of the Dune module: its memory
+// slots and the descriptor its vCPUs are made from.
 #pragma once
 
 #include <cstdint>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "kvm/backend.h"
+#include "kvm/ioctl_table.h"
+#include "kvm/kvm_device.h"
 
 namespace dune {
 
 class Vm {
  public:
-  static Result<Vm> create(int kvm_fd);
+  // A new VM of the calling process: KVM_CREATE_VM on /dev/kvm; on the module,
+  // the VM the device's opening made, or (in a forked child, where the
+  // device's VM is the parent's) a new open of its path.
+  static Result<Vm> create(KvmDevice& dev);
 
   int fd() const { return fd_.get(); }
+  Backend backend() const { return backend_; }
+  const IoctlTable& ioctls() const { return ioctl_table(backend_); }
+  // KVM_CHECK_EXTENSION on the VM (0 when absent); the module's answer.
   long check(long cap) const;
 
   // Registers (size > 0) or deletes (size == 0) memory slot `slot`: guest
@@ -23,6 +33,8 @@ class Vm {
 
  private:
   UniqueFd fd_;
+  Backend backend_ = Backend::kKvm;
+  dune_info module_info_{};
 };
 
 }  // namespace dune

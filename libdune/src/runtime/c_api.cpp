@@ -16,6 +16,7 @@
 #include "kvm/host_cpu.h"
 #include "classic/sandbox.h"
 #include "classic/vm_calls.h"
+#include "runtime/backend_choice.h"
 #include "runtime/entry_context.h"
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
@@ -209,7 +210,7 @@ DUNE_API int dune_get_stats(struct dune_stats* out) {
 
 DUNE_API enum dune_flavour dune_get_flavour(void) {
   if (Runtime* rt = live_runtime()) return rt->traits.flavour;
-  return detect_flavour().flavour;
+  return traits_of_backend(expected_backend()).flavour;
 }
 
 DUNE_API const char* dune_flavour_name(enum dune_flavour f) {
@@ -218,6 +219,7 @@ DUNE_API const char* dune_flavour_name(enum dune_flavour f) {
     case DUNE_FLAVOUR_SVM: return "svm";
     case DUNE_FLAVOUR_PVM: return "pvm";
     case DUNE_FLAVOUR_OTHER: return "other";
+    case DUNE_FLAVOUR_MODULE: return "dune-module";
     default: return "unknown";
   }
 }

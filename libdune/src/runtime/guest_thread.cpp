@@ -31,14 +31,6 @@ __attribute__((tls_model("initial-exec"))) thread_local GuestThread* t_current =
 constexpr size_t kHostStackBytes = 512 * 1024;
 constexpr size_t kGuardBytes = 4096;
 
-// The exit KVM reports for a refused access with KVM_CAP_MEMORY_FAULT_INFO (newer
-// than Debian 12's headers): it overlays the exit union.
-struct MemoryFaultExit {
-  uint64_t flags;
-  uint64_t gpa;
-  uint64_t size;
-};
-
 const char* exit_reason_name(uint32_t r) {
   switch (r) {
     case KVM_EXIT_UNKNOWN: return "unknown";
@@ -471,13 +463,13 @@ void GuestThread::on_mmio() {
 void GuestThread::on_memory_fault() {
   stop_for(Stop::kMemory);
   rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
-  auto* mf = reinterpret_cast<MemoryFaultExit*>(&vcpu().run()->mmio);
+  auto* mf = reinterpret_cast<kvm::MemoryFaultExit*>(&vcpu().run()->mmio);
   FaultVerdict v = rt_->mm->on_host_fault(mf->gpa);
   const kvm_regs& r = vcpu().regs();
   // Upstream KVM leaves RIP at the instruction: retrying is exact.
   if (v.retry && !retry_would_loop(r.rip, mf->gpa)) return;
   auto hva = rt_->mm->hva_of_gpa(mf->gpa);
-  bool is_write = (mf->flags & 1) != 0;
+  bool is_write = (mf->flags & kvm::kMemoryFaultWrite) != 0;
   handle_host_fault(*this, hva ? *hva : mf->gpa, is_write, v, host_fault_signal(v, is_write), true);
 }
 

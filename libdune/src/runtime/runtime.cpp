@@ -101,9 +101,10 @@ void Runtime::mark_start() {
 
 Status Runtime::rebuild_after_fork(GuestThread& t, const GuestStart& start) {
   pid = static_cast<int>(sys::getpid());
-  // Every KVM file descriptor here is the parent's VM: a VM serves only the
-  // process that created it.
-  auto new_vm = Vm::create(kvm.fd());
+  // Every VM and vCPU descriptor here is the parent's: a VM serves only the
+  // process that created it (the module answers a child with EIO). The device
+  // makes a new one: KVM_CREATE_VM, or a new open of /dev/dune.
+  auto new_vm = Vm::create(kvm);
   if (!new_vm) return Error(new_vm.error());
   vm = std::move(new_vm.value());
   vm.disable_quirks();
@@ -123,11 +124,9 @@ Status Runtime::rebuild_after_fork(GuestThread& t, const GuestStart& start) {
 Result<Runtime*> Runtime::create() {
   log::configure_from_env();
   const HostCpu& cpu = host_cpu();
-  auto backend = choose_backend();
-  if (!backend) return Error(backend.error());
-  auto kvm = KvmDevice::open();
+  auto kvm = open_chosen_device();
   if (!kvm) return Error(kvm.error());
-  auto vm = Vm::create(kvm->fd());
+  auto vm = Vm::create(*kvm);
   if (!vm) return Error(vm.error());
 
   // Static storage: the runtime lives until the process ends, threads included.
@@ -136,7 +135,7 @@ Result<Runtime*> Runtime::create() {
   rt->kvm = std::move(kvm.value());
   rt->vm = std::move(vm.value());
   rt->vm.disable_quirks();
-  rt->traits = detect_flavour();
+  rt->traits = traits_of_backend(rt->kvm.backend());
 
   long xsave2 = rt->vm.check(KVM_CAP_XSAVE2);
   rt->xsave_size = xsave2 > 4096 ? static_cast<size_t>(xsave2) : 4096;
@@ -144,7 +143,7 @@ Result<Runtime*> Runtime::create() {
 
   long nslots = rt->vm.check(KVM_CAP_NR_MEMSLOTS);
   if (nslots <= static_cast<long>(kReservedSlots) + 8) {
-    log::error("cannot enter Dune mode: KVM offers only {} memory slots", nslots);
+    log::error("cannot enter Dune mode: the VM offers only {} memory slots", nslots);
     rt->~Runtime();
     return Error(-ENOTSUP);
   }
@@ -152,7 +151,7 @@ Result<Runtime*> Runtime::create() {
   mc.budget_bytes = configured_budget();
   mc.max_slots = static_cast<uint32_t>(nslots) - kReservedSlots;
   mc.nx = cpu.has_nx;
-  mc.phys_bits = cpu.phys_bits;
+  mc.phys_bits = rt->kvm.guest_phys_bits(cpu.phys_bits);
   const char* layout = std::getenv("DUNE_GPA_LAYOUT");
   mc.force_packed = layout && !std::strcmp(layout, "packed");
 

@@ -24,12 +24,13 @@ Status VcpuPool::add_vcpu(Runtime& rt, VcpuSlot* slot) {
     std::lock_guard<SpinLock> g(lock_);
     id = next_id_++;
   }
-  auto v = Vcpu::create(rt.vm.fd(), id, rt.kvm.vcpu_mmap_size());
+  auto v = Vcpu::create(rt.vm, id, rt.kvm.vcpu_mmap_size());
   if (!v) return Error(v.error());
   slot->vcpu = std::move(v.value());
   slot->vcpu.use_fpu_ioctls(rt.fpu_ioctls);
   // The guest sees the host's CPU as it is; the CPUID table also decides which
-  // CR4 bits and XSAVE features KVM accepts later.
+  // CR4 bits and XSAVE features KVM accepts later (the module answers CPUID
+  // from the host itself: nothing to set there).
   return slot->vcpu.set_cpuid(host_cpu().cpuid);
 }
 
