@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# run_module_bed.sh [--ko FILE] [run.sh OPTION...] PROG...: hwbed.module, the kernel module backend in the hardware
-# test bed. In Bochs (Skylake-X), dune.ko is loaded instead of kvm_intel (both want VMX), the
-# programs run with DUNE_BACKEND=module DUNE_STRICT=1, then rmmod must be refused while a process
-# holds /dev/dune open, rmmod must succeed after, and the kernel log must be free of oopses and
-# warnings: scripts/hwbed/run.sh --no-kvm --unload --hold-open /dev/dune, through run_bed.sh.
+# run_module_bed.sh CPU_MODEL [--ko FILE] [run.sh OPTION...] PROG...: hwbed.module, the kernel
+# module backend in the hardware test bed. In Bochs (CPU_MODEL), dune.ko is loaded instead of
+# kvm_intel (both want VMX), the programs run with DUNE_BACKEND=module DUNE_STRICT=1, then rmmod
+# must be refused while a process holds /dev/dune open, rmmod must succeed after, and the kernel
+# log must be free of oopses and warnings: scripts/hwbed/run.sh --no-kvm --unload --hold-open
+# /dev/dune, through run_bed.sh.
 # dune.ko: FILE when it was built for the bed's kernel (CMake's DUNE_BUILD_KERNEL_MODULE), else
 # built here (scripts/build-module.sh) against /usr/src/linux-headers-RELEASE of that kernel.
 # Missing Bochs or headers: a skip (77), a failure under DUNE_REQUIRE_KVM=1.
@@ -21,12 +22,19 @@ skip_or_fail() {
 }
 
 # The rest of the arguments go to scripts/hwbed/run.sh, which checks them.
+usage() {
+	echo "usage: run_module_bed.sh CPU_MODEL [--ko FILE] [run.sh OPTION...] PROG..." >&2
+	exit 2
+}
+(($#)) || usage
+cpu=$1
+shift
 ko=""
 case ${1-} in
 --ko) (($# >= 2)) || { echo "run_module_bed: --ko needs a file" >&2; exit 2; }; ko=$2; shift 2 ;;
 --ko=*) ko=${1#*=}; shift ;;
 esac
-(($#)) || { echo "usage: run_module_bed.sh [--ko FILE] [run.sh OPTION...] PROG..." >&2; exit 2; }
+(($#)) || usage
 
 kver=$("$root/scripts/hwbed/run.sh" --kernel-version) ||
 	skip_or_fail "cannot tell which kernel the bed boots (scripts/hwbed/run.sh --kernel-version)"
@@ -49,6 +57,6 @@ else
 fi
 
 status=0
-"$here/run_bed.sh" corei7_skylake_x --no-kvm --module "$module" --unload --hold-open /dev/dune \
+"$here/run_bed.sh" "$cpu" --no-kvm --module "$module" --unload --hold-open /dev/dune \
 	--env DUNE_BACKEND=module --env DUNE_STRICT=1 "$@" || status=$?
 exit $status

@@ -4,12 +4,8 @@
  *
  * It talks to the module directly, not through libdune, and is written against the ABI header:
  * it needs the module loaded and a CPU with VT-x and EPT (hwbed.module runs it in the Bochs bed,
- * statically linked; on a real host: build/tests/integration/static/module_abuse). A missing
- * /dev/dune is a failure, not a skip.
- *
- * DUNE_ABUSE_SMOKE=1: only what the skeleton module (kernel/ today) answers: open, the ABI
- * version, unknown ioctls, a second VM at once (hwbed.module runs that until
- * DUNE_HWBED_MODULE_FULL is turned on). */
+ * statically linked; on a real host: build/tests/hwbed/module_abuse). A missing
+ * /dev/dune is a failure, not a skip. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -159,7 +155,7 @@ static const char *exit_name(uint32_t reason) {
     case KVM_EXIT_FAIL_ENTRY: return "KVM_EXIT_FAIL_ENTRY";
     case KVM_EXIT_INTR: return "KVM_EXIT_INTR";
     case KVM_EXIT_INTERNAL_ERROR: return "KVM_EXIT_INTERNAL_ERROR";
-    case DUNE_EXIT_MEMORY_FAULT: return "DUNE_EXIT_MEMORY_FAULT";
+    case DUNE_RUN_EXIT_MEMORY_FAULT: return "DUNE_RUN_EXIT_MEMORY_FAULT";
   }
   snprintf(b, sizeof b, "exit reason %u", reason);
   return b;
@@ -599,6 +595,21 @@ static void check_guest_runs(int vcpu, struct kvm_run *run) {
   report(!why, "the small guest runs again after immediate_exit", "%s", why ? why : "");
 }
 
+/* A state the module may refuse when it is set (EINVAL from `setter`) or when it runs. */
+static void expect_refused_state(struct res set, const char *setter, const char *what, int vcpu, struct kvm_run *run) {
+  char line[160];
+  if (set.ret < 0 && set.err == EINVAL) {
+    snprintf(line, sizeof line, "%s: refused by %s", what, setter);
+    report(1, line, "EINVAL");
+  } else if (set.ret) {
+    snprintf(line, sizeof line, "%s: %s", what, setter);
+    report(0, line, "%s, want 0 or EINVAL", show(set));
+  } else {
+    snprintf(line, sizeof line, "DUNE_RUN with %s is refused", what);
+    expect_refused_run(vcpu, run, line);
+  }
+}
+
 /* A vCPU whose state was never set, then states the CPU cannot run. */
 static void check_garbage_runs(int vcpu, struct kvm_run *run) {
   expect_refused_run(vcpu, run, "DUNE_RUN of a vCPU whose registers were never set is refused");
@@ -610,26 +621,20 @@ static void check_garbage_runs(int vcpu, struct kvm_run *run) {
   s.cr4 = CR4_PAE;
   s.efer = EFER_LME | EFER_LMA;
   s.cr3 = 0x7fff0000; /* in no slot */
-  struct res r = call(vcpu, DUNE_SET_SREGS, &s);
-  if (r.ret < 0 && r.err == EINVAL)
-    report(1, "zero segments: refused by DUNE_SET_SREGS", "EINVAL");
-  else if (r.ret)
-    report(0, "zero segments: DUNE_SET_SREGS", "%s, want 0 or EINVAL", show(r));
-  else
-    expect_refused_run(vcpu, run, "DUNE_RUN with zero segments and CR3 in no slot is refused");
+  expect_refused_state(call(vcpu, DUNE_SET_SREGS, &s), "DUNE_SET_SREGS", "zero segments and CR3 in no slot", vcpu,
+                       run);
 
   long_mode_sregs(&s);
-  r = call(vcpu, DUNE_SET_SREGS, &s);
+  struct res r = call(vcpu, DUNE_SET_SREGS, &s);
+  if (r.ret) {
+    report(0, "DUNE_SET_SREGS: 64-bit mode (for the bad RIP and RFLAGS)", "%s", show(r));
+    return;
+  }
   struct kvm_regs regs = {.rip = 0x8000000000000000ull, .rflags = 0x2};
-  struct res rr = call(vcpu, DUNE_SET_REGS, &regs);
-  if (r.ret)
-    report(0, "DUNE_SET_SREGS: 64-bit mode (for the non-canonical RIP)", "%s", show(r));
-  else if (rr.ret < 0 && rr.err == EINVAL)
-    report(1, "a non-canonical RIP: refused by DUNE_SET_REGS", "EINVAL");
-  else if (rr.ret)
-    report(0, "a non-canonical RIP: DUNE_SET_REGS", "%s, want 0 or EINVAL", show(rr));
-  else
-    expect_refused_run(vcpu, run, "DUNE_RUN at a non-canonical RIP is refused");
+  expect_refused_state(call(vcpu, DUNE_SET_REGS, &regs), "DUNE_SET_REGS", "a non-canonical RIP", vcpu, run);
+  regs.rip = GUEST_CODE;
+  regs.rflags = 0x2 | (1ull << 17); /* VM: virtual-8086 mode, which 64-bit mode cannot have */
+  expect_refused_state(call(vcpu, DUNE_SET_REGS, &regs), "DUNE_SET_REGS", "RFLAGS.VM set", vcpu, run);
 }
 
 /* fork(), with the child's lines marked as its own; -1 (reported) if it failed. */
@@ -776,19 +781,6 @@ int main(void) {
     printf("module_abuse: 0 passed, 1 failed\n");
     return 1;
   }
-  const char *smoke = getenv("DUNE_ABUSE_SMOKE");
-  if (smoke && !strcmp(smoke, "1")) {
-    printf("module_abuse: DUNE_ABUSE_SMOKE=1: only the checks the skeleton module answers\n");
-    expect_ret(call(vm, DUNE_GET_ABI_VERSION, NULL), "DUNE_GET_ABI_VERSION is DUNE_ABI_VERSION", DUNE_ABI_VERSION);
-    check_unknown_vm_ioctls(vm);
-    int second = open(DUNE_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-    struct res r = second < 0 ? (struct res){-1, errno} : call(second, DUNE_GET_ABI_VERSION, NULL);
-    expect_ret(r, "a second VM at once answers DUNE_GET_ABI_VERSION", DUNE_ABI_VERSION);
-    if (second >= 0) close(second);
-    close(vm);
-    printf("module_abuse: %d passed, %d failed\n", tally->passed, tally->failed);
-    return tally->failed ? 1 : 0;
-  }
   struct dune_info info = check_identity(vm);
   run_size = info.run_size;
   check_unknown_vm_ioctls(vm);
@@ -799,10 +791,13 @@ int main(void) {
   int vcpus[2];
   struct kvm_run *runs[2];
   for (int i = 0; i < 2; i++) {
-    r = call(vm, DUNE_CREATE_VCPU, NULL);
-    report(r.ret >= 0, i ? "DUNE_CREATE_VCPU: a second vCPU" : "DUNE_CREATE_VCPU", "%s", show(r));
+    r = call(vm, DUNE_CREATE_VCPU, (void *)(uintptr_t)i); /* the argument is the vCPU id */
+    report(r.ret >= 0, i ? "DUNE_CREATE_VCPU: a second vCPU, id 1" : "DUNE_CREATE_VCPU: id 0", "%s", show(r));
     vcpus[i] = r.ret >= 0 ? (int)r.ret : -1;
   }
+  r = call(vm, DUNE_CREATE_VCPU, (void *)(uintptr_t)(DUNE_MAX_VCPU_ID + 1));
+  expect_err(r, "DUNE_CREATE_VCPU: id DUNE_MAX_VCPU_ID + 1 is EINVAL", EINVAL, 0);
+  if (r.ret >= 0) close((int)r.ret);
   if (vcpus[0] < 0 || vcpus[1] < 0) {
     /* Everything below is about vCPUs: a line each would only repeat EBADF. */
     report(0, "the vCPU, run, fork and close checks", "not run: no vCPU to run them on");
