@@ -348,6 +348,10 @@ static int enter_once(struct dune_vcpu *v)
 		dune_vcpu_put(v);
 		return -EAGAIN;
 	}
+	/* The guest's FPU state may have been saved away (a context switch, kernel FPU use):
+	 * the registers must hold it again, as a return to user space would reload them. */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 	swap_in(v, &h);
 	failed = dune_vmx_run(&v->gprs, v->launched);
 	swap_out(v, &h);
