@@ -42,6 +42,10 @@ const char* preload_help() {
          "                        (forced: if unusable, one line says why)\n"
          "  DUNE_MODULE_DEVICE=PATH\n"
          "                        the kernel module's device (default /dev/dune)\n"
+         "  DUNE_MODULE_FASTPATH=0|1\n"
+         "                        on the module, getpid, getppid, gettid, get[e]uid and get[e]gid\n"
+         "                        are answered in the kernel (default 1; off with DUNE_STATS or a\n"
+         "                        tracer, which see every syscall)\n"
          "  DUNE_TRACE=...        set by dunetrace: which events to send it, and where\n"
          "  DUNE_HELP=1           print this and exit\n"
          "A bad value is one warning naming the variable; its default is used.\n";

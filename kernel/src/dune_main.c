@@ -41,6 +41,19 @@ static long get_info(void __user *arg)
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+static long set_fastpath(struct dune_vm *vm, void __user *arg)
+{
+	struct dune_syscall_fastpath f;
+
+	if (copy_from_user(&f, arg, sizeof(f)))
+		return -EFAULT;
+	if (f.reserved0 || f.flags || f.reserved[0] || f.reserved[1] || (f.syscalls & ~DUNE_FAST_ALL))
+		return -EINVAL;
+	WRITE_ONCE(vm->fast_syscalls, f.port ? f.syscalls : 0);
+	WRITE_ONCE(vm->fast_port, f.port);
+	return 0;
+}
+
 static long dune_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct dune_vm *vm = file->private_data;
@@ -58,6 +71,8 @@ static long dune_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (copy_from_user(&region, (void __user *)arg, sizeof(region)))
 			return -EFAULT;
 		return dune_vm_set_region(vm, &region);
+	case DUNE_SET_SYSCALL_FASTPATH:
+		return set_fastpath(vm, (void __user *)arg);
 	case DUNE_CREATE_VCPU:
 		return arg > DUNE_MAX_VCPU_ID ? -EINVAL : dune_vcpu_create_fd(vm);
 	default:

@@ -37,6 +37,10 @@ struct dune_vm {
 	long mmu_in_progress;
 	u64 *ept_root;
 	u64 eptp;
+
+	/* DUNE_SET_SYSCALL_FASTPATH: read without a lock by running vCPUs. */
+	u16 fast_port;
+	u64 fast_syscalls;
 };
 
 struct dune_vm *dune_vm_create(void);

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vcpu_run.c - DUNE_RUN: enter the guest until something needs user space, and handle the exits. */
 #include <linux/sched.h>
+#include <linux/cred.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/user_namespace.h>
+#include <asm/unistd.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
@@ -171,6 +176,60 @@ static int exit_to_user(struct dune_vcpu *v, u32 reason)
 	return EXIT_TO_USER;
 }
 
+/* The kernel's own answer to a syscall that needs nothing but the task (kernel/sys.c's code). */
+static bool complete_syscall_here(struct dune_vcpu *v)
+{
+	u64 enabled = READ_ONCE(v->vm->fast_syscalls);
+	long result;
+
+	/* seccomp, ptrace, audit, tracepoints: only the real syscall entry does those. */
+	if (!enabled || READ_ONCE(current_thread_info()->syscall_work))
+		return false;
+	switch (v->gprs.rax) {
+	case __NR_getpid:
+		if (!(enabled & DUNE_FAST_GETPID))
+			return false;
+		result = task_tgid_vnr(current);
+		break;
+	case __NR_getppid:
+		if (!(enabled & DUNE_FAST_GETPPID))
+			return false;
+		rcu_read_lock();
+		result = task_tgid_vnr(rcu_dereference(current->real_parent));
+		rcu_read_unlock();
+		break;
+	case __NR_gettid:
+		if (!(enabled & DUNE_FAST_GETTID))
+			return false;
+		result = task_pid_vnr(current);
+		break;
+	case __NR_getuid:
+		if (!(enabled & DUNE_FAST_GETUID))
+			return false;
+		result = from_kuid_munged(current_user_ns(), current_uid());
+		break;
+	case __NR_geteuid:
+		if (!(enabled & DUNE_FAST_GETEUID))
+			return false;
+		result = from_kuid_munged(current_user_ns(), current_euid());
+		break;
+	case __NR_getgid:
+		if (!(enabled & DUNE_FAST_GETGID))
+			return false;
+		result = from_kgid_munged(current_user_ns(), current_gid());
+		break;
+	case __NR_getegid:
+		if (!(enabled & DUNE_FAST_GETEGID))
+			return false;
+		result = from_kgid_munged(current_user_ns(), current_egid());
+		break;
+	default:
+		return false;
+	}
+	v->gprs.rax = result;
+	return true;
+}
+
 static int handle_io(struct dune_vcpu *v)
 {
 	u64 q = v->exit.qualification;
@@ -183,6 +242,11 @@ static int handle_io(struct dune_vcpu *v)
 		run->internal.suberror = EXIT_REASON_IO_INSTRUCTION;
 		run->internal.ndata = 0;
 		return exit_to_user(v, KVM_EXIT_INTERNAL_ERROR);
+	}
+	if (!(q & (1u << 3)) && size == 1 && (q >> 16) == READ_ONCE(v->vm->fast_port) &&
+	    complete_syscall_here(v)) {
+		skip_instruction(v);
+		return EXIT_RESUME;
 	}
 	run->io.direction = (q & (1u << 3)) ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = size;
@@ -348,6 +412,10 @@ static int enter_once(struct dune_vcpu *v)
 		dune_vcpu_put(v);
 		return -EAGAIN;
 	}
+	/* The guest's FPU state may have been saved away (a context switch, kernel FPU use):
+	 * the registers must hold it again, as a return to user space would reload them. */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 	swap_in(v, &h);
 	failed = dune_vmx_run(&v->gprs, v->launched);
 	swap_out(v, &h);

@@ -119,7 +119,8 @@ def main():
     # A bad value: one warning naming the knob, the default used, the program unharmed.
     for knob, value in [("DUNE_STRICT", "yes"), ("DUNE_DISABLE", "2"), ("DUNE_LOG", "loud"),
                         ("DUNE_MEM_BUDGET", "lots"), ("DUNE_STATS", "/nonexistent/dir/s.json"),
-                        ("DUNE_LOG_FILE", "/nonexistent/dir/log"), ("DUNE_BACKEND", "dune")]:
+                        ("DUNE_LOG_FILE", "/nonexistent/dir/log"), ("DUNE_BACKEND", "dune"),
+                        ("DUNE_MODULE_FASTPATH", "fast")]:
         rc, out, err = run(shim, hello, **{knob: value})
         warning = err.replace("err\n", "", 1)
         check(rc == 3 and out == "out\n" and warning.count("\n") == 1 and knob in warning,
@@ -128,7 +129,8 @@ def main():
     # DUNE_HELP=1: the knobs, status 0, the program not run.
     rc, out, err = run(shim, hello, DUNE_HELP="1")
     check(rc == 0 and out == ""
-          and all(k in err for k in ("DUNE_DISABLE", "DUNE_STRICT", "DUNE_STATS", "DUNE_MODULE_DEVICE")),
+          and all(k in err for k in ("DUNE_DISABLE", "DUNE_STRICT", "DUNE_STATS", "DUNE_MODULE_DEVICE",
+                                     "DUNE_MODULE_FASTPATH")),
           "DUNE_HELP=1: the knobs on stderr, status 0")
 
     print("knobs: FAIL: " + "; ".join(failures) if failures else "knobs: ok")

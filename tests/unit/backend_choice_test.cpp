@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "runtime/backend_choice.h"
+#include "runtime/syscall_fastpath.h"
 
 namespace dune {
 namespace {
@@ -159,3 +160,10 @@ TEST_F(Choosing, ExpectedBackendSaysNothing) {
 
 }  // namespace
 }  // namespace dune
+
+TEST(SyscallFastpathKnob, ParsesZeroAndOneOnly) {
+  EXPECT_EQ(dune::parse_fastpath_knob("1"), std::optional<bool>(true));
+  EXPECT_EQ(dune::parse_fastpath_knob("0"), std::optional<bool>(false));
+  for (const char* bad : {"", "yes", "2", "01", " 1", "true"})
+    EXPECT_FALSE(dune::parse_fastpath_knob(bad).has_value()) << bad;
+}

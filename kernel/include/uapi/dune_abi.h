@@ -104,11 +104,40 @@ struct dune_memory_fault {
 	__u64 size;
 };
 
+/*
+ * Syscalls completed in the kernel (optional, off until set). The VM names the
+ * `out` port its guest's syscall entry uses and the syscalls the module may
+ * complete itself. When a vCPU executes a one-byte `out` to that port with RAX
+ * holding an enabled syscall's number, and the thread has no syscall work
+ * (no seccomp filter, ptrace, audit or syscall tracepoint: then the syscall
+ * must go through the real entry, so it exits as usual), the module runs that
+ * syscall's kernel code, puts the result in RAX, steps over the `out` and
+ * resumes the guest without returning to user space. These are the calls the
+ * kernel answers from the task itself (no argument, no side effect); every
+ * other syscall is forwarded by user space. Port 0 turns the fast path off.
+ */
+#define DUNE_FAST_GETPID (1ull << 0)
+#define DUNE_FAST_GETPPID (1ull << 1)
+#define DUNE_FAST_GETTID (1ull << 2)
+#define DUNE_FAST_GETUID (1ull << 3)
+#define DUNE_FAST_GETEUID (1ull << 4)
+#define DUNE_FAST_GETGID (1ull << 5)
+#define DUNE_FAST_GETEGID (1ull << 6)
+#define DUNE_FAST_ALL 0x7full
+struct dune_syscall_fastpath {
+	__u16 port;	  /* 0: off */
+	__u16 reserved0;  /* 0 */
+	__u32 flags;	  /* none defined yet: 0 */
+	__u64 syscalls;	  /* DUNE_FAST_* */
+	__u64 reserved[2]; /* 0 */
+};
+
 /* On the /dev/dune (VM) descriptor. */
 #define DUNE_GET_ABI_VERSION _IO(DUNE_IOC_MAGIC, 0x00)
 #define DUNE_GET_INFO _IOR(DUNE_IOC_MAGIC, 0x01, struct dune_info)
 #define DUNE_SET_REGION _IOW(DUNE_IOC_MAGIC, 0x02, struct kvm_userspace_memory_region)
 #define DUNE_CREATE_VCPU _IO(DUNE_IOC_MAGIC, 0x03) /* arg: vCPU id; returns an O_CLOEXEC vCPU fd */
+#define DUNE_SET_SYSCALL_FASTPATH _IOW(DUNE_IOC_MAGIC, 0x04, struct dune_syscall_fastpath)
 
 /* On a vCPU descriptor. */
 #define DUNE_RUN _IO(DUNE_IOC_MAGIC, 0x10)

@@ -1,4 +1,5 @@
 #include "classic/sandbox.h"
+#include "runtime/syscall_fastpath.h"
 
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -175,6 +176,8 @@ long sandbox_jump(GuestThread& t, uint64_t tf_addr) {
     sb = SandboxState{};
     return s.error();
   }
+  // Its syscalls belong to its handler, getpid too: none is answered in the kernel.
+  block_syscall_fastpath(t.rt());
   sb.in_run = sb.active = true;
   t.resume(tf);
   return kResumed;

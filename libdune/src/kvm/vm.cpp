@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "kvm/kvm_abi.h"
+#include "kvm/module_abi.h"
 #include "kvm/module_capabilities.h"
 #include "kvm/module_device.h"
 
@@ -68,6 +69,14 @@ void Vm::disable_quirks() {
     cap.args[0] = kvm::kQuirkSlotZapAll;
     sys::ioctl(fd(), ioctls().enable_cap, &cap);
   }
+}
+
+Status Vm::set_syscall_fastpath(uint16_t port, uint64_t syscalls) {
+  if (backend_ != Backend::kModule) return Error(-ENOTSUP);
+  dune_syscall_fastpath f{};
+  f.port = port;
+  f.syscalls = syscalls;
+  return status_of(sys::ioctl(fd(), DUNE_SET_SYSCALL_FASTPATH, &f));
 }
 
 }  // namespace dune

@@ -30,6 +30,9 @@ class Vm {
   Status set_slot(uint32_t slot, uint64_t gpa, uint64_t size, uint64_t hva);
   // Turns off KVM behaviours we do not want, where KVM lets us.
   void disable_quirks();
+  // The module only: which syscalls arriving on `port` it may complete in the
+  // kernel (DUNE_FAST_* bits; port 0 turns that off). -ENOTSUP on /dev/kvm.
+  Status set_syscall_fastpath(uint16_t port, uint64_t syscalls);
 
  private:
   UniqueFd fd_;

@@ -22,6 +22,7 @@
 #include "runtime/guest_thread.h"
 #include "runtime/hypercall.h"
 #include "runtime/runtime.h"
+#include "runtime/syscall_fastpath.h"
 #include "runtime/trap_handlers.h"
 #include "syscalls/syscall_table.h"
 #include "trace/events.h"
@@ -225,7 +226,10 @@ DUNE_API const char* dune_flavour_name(enum dune_flavour f) {
 }
 
 DUNE_API int dune_set_event_listener(dune_event_fn fn, void* ctx, uint32_t mask) {
-  return trace::set_listener(fn, ctx, mask);
+  int r = trace::set_listener(fn, ctx, mask);
+  // A listener that wants every syscall or exit must see those the module would answer itself.
+  if (Runtime* rt = runtime()) apply_syscall_fastpath(*rt);
+  return r;
 }
 
 DUNE_API const char* dune_syscall_name(long nr) { return syscall_name(nr); }

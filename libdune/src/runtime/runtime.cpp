@@ -14,6 +14,7 @@
 #include "runtime/backend_choice.h"
 #include "runtime/guest_thread.h"
 #include "runtime/stats_report.h"
+#include "runtime/syscall_fastpath.h"
 #include "trace/events.h"
 #include "signals/fatal_signal.h"
 #include "runtime/thread_registry.h"
@@ -108,6 +109,7 @@ Status Runtime::rebuild_after_fork(GuestThread& t, const GuestStart& start) {
   if (!new_vm) return Error(new_vm.error());
   vm = std::move(new_vm.value());
   vm.disable_quirks();
+  apply_syscall_fastpath(*this);
   {
     auto lk = mm->lock();
     DUNE_TRY(mm->rebuild_after_fork(&slots_backend_));
@@ -181,6 +183,8 @@ Result<Runtime*> Runtime::create() {
   rt->pid = static_cast<int>(sys::getpid());
   rt->mark_start();
   configure_stats_report();
+  rt->fastpath_on = syscall_fastpath_wanted();
+  apply_syscall_fastpath(*rt);
   // A death by a signal is reported (DUNE_STATS) and traced (a listener for
   // DUNE_EV_THREAD installed before dune_init): the signal is caught first.
   if (stats_report_enabled() || trace::wanted(DUNE_EV_THREAD)) {

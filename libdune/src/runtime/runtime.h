@@ -62,6 +62,10 @@ class Runtime {
   std::atomic<int> next_vcpu_id{0};
   // Set once the first syscall has shown where `syscall` lands (see flavour.h).
   std::atomic<bool> landing_checked{false};
+  // The module's in-kernel syscalls (syscall_fastpath.h): wanted at dune_init,
+  // and blocked for good once a sandbox ran.
+  bool fastpath_on = false;
+  bool fastpath_blocked = false;
 
  private:
   class VmSlots final : public SlotBackend {
