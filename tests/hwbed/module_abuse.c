@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +47,10 @@
 #define GUEST_PORT 0x10
 #define GUEST_BYTE 0x42
 static const unsigned char guest_code[] = {0xb0, GUEST_BYTE, 0xe6, GUEST_PORT, 0xf4, 0xeb, 0xfe};
+/* At 0x8100, for the syscall fast path: out %al,$0x12 (RAX set by the host); hlt */
+#define GUEST_FAST 0x8100UL
+#define GUEST_FAST_PORT 0x12
+static const unsigned char guest_fast[] = {0xe6, GUEST_FAST_PORT, 0xf4};
 
 /* A DUNE_RUN that has not returned after this long (guest clock) is stuck: the alarm ends it. */
 #define RUN_GUARD_SECONDS 20
@@ -187,6 +192,7 @@ static void build_guest(unsigned char *mem) {
   pdpt[0] = 0x3000 | 3;
   pd[0] = 0x80 | 3;                              /* a 2 MiB page at 0 */
   memcpy(mem + GUEST_CODE, guest_code, sizeof guest_code);
+  memcpy(mem + GUEST_FAST, guest_fast, sizeof guest_fast);
 }
 
 /* Flat 64-bit ring-0 segments, a 64-bit TSS, paging on: what the CPU accepts. */
@@ -320,6 +326,7 @@ struct ptr_ioctl {
 static const struct ptr_ioctl ptr_ioctls[] = {
     {0, DUNE_GET_INFO, "DUNE_GET_INFO", sizeof(struct dune_info), 1},
     {0, DUNE_SET_REGION, "DUNE_SET_REGION", sizeof(struct kvm_userspace_memory_region), 0},
+    {0, DUNE_SET_SYSCALL_FASTPATH, "DUNE_SET_SYSCALL_FASTPATH", sizeof(struct dune_syscall_fastpath), 0},
     {1, DUNE_GET_REGS, "DUNE_GET_REGS", sizeof(struct kvm_regs), 1},
     {1, DUNE_SET_REGS, "DUNE_SET_REGS", sizeof(struct kvm_regs), 0},
     {1, DUNE_GET_SREGS, "DUNE_GET_SREGS", sizeof(struct kvm_sregs), 1},
@@ -610,6 +617,75 @@ static void expect_refused_state(struct res set, const char *setter, const char 
   }
 }
 
+static struct res set_fastpath(int vm, struct dune_syscall_fastpath f) {
+  return call(vm, DUNE_SET_SYSCALL_FASTPATH, &f);
+}
+
+/* One `out` to the fast-path port with RAX = nr: the exit it gave (KVM_EXIT_HLT when the module
+ * completed the syscall itself) and RAX after. A forwarded `out` is run to the `hlt` after it, so
+ * that no I/O is left pending (the module steps over an `out` at the next run when RIP was left
+ * where it was, even if user space set it to that same value). NULL, or what went wrong. */
+static const char *fast_out(int vcpu, struct kvm_run *run, uint64_t nr, uint32_t *exit, uint64_t *rax) {
+  static char why[128];
+  struct kvm_regs regs = {.rip = GUEST_FAST, .rflags = 0x2, .rax = nr, .rsp = GUEST_SIZE - 0x100};
+  struct res r = call(vcpu, DUNE_SET_REGS, &regs);
+  if (r.ret) return snprintf(why, sizeof why, "DUNE_SET_REGS %s", show(r)), why;
+  r = run_vcpu(vcpu);
+  if (r.ret) return snprintf(why, sizeof why, "DUNE_RUN %s (%s)", show(r), exit_name(run->exit_reason)), why;
+  *exit = run->exit_reason;
+  r = call(vcpu, DUNE_GET_REGS, &regs);
+  if (r.ret) return snprintf(why, sizeof why, "DUNE_GET_REGS %s", show(r)), why;
+  *rax = regs.rax;
+  if (*exit == KVM_EXIT_IO) {
+    r = run_vcpu(vcpu);
+    if (r.ret || run->exit_reason != KVM_EXIT_HLT)
+      return snprintf(why, sizeof why, "the run after the forwarded out %s with %s, want KVM_EXIT_HLT", show(r),
+                      exit_name(run->exit_reason)),
+             why;
+  }
+  return NULL;
+}
+
+/* DUNE_SET_SYSCALL_FASTPATH: bad values refused; what is enabled is completed in the kernel, the
+ * rest still reaches user space. */
+static void check_fastpath(int vm, int vcpu, struct kvm_run *run) {
+  struct dune_syscall_fastpath f;
+  memset(&f, 0, sizeof f);
+  f.port = GUEST_FAST_PORT;
+  f.syscalls = DUNE_FAST_ALL + 1;
+  expect_err(set_fastpath(vm, f), "DUNE_SET_SYSCALL_FASTPATH: a syscall bit past DUNE_FAST_ALL is EINVAL", EINVAL, 0);
+  f.syscalls = DUNE_FAST_GETPID;
+  f.flags = 1;
+  expect_err(set_fastpath(vm, f), "DUNE_SET_SYSCALL_FASTPATH: a flag is EINVAL", EINVAL, 0);
+  f.flags = 0;
+  f.reserved0 = 1;
+  expect_err(set_fastpath(vm, f), "DUNE_SET_SYSCALL_FASTPATH: reserved0 set is EINVAL", EINVAL, 0);
+  f.reserved0 = 0;
+  f.reserved[1] = 1;
+  expect_err(set_fastpath(vm, f), "DUNE_SET_SYSCALL_FASTPATH: reserved[1] set is EINVAL", EINVAL, 0);
+  f.reserved[1] = 0;
+  expect_ret(set_fastpath(vm, f), "DUNE_SET_SYSCALL_FASTPATH: getpid on port 0x12", 0);
+  if (!run) return;
+
+  uint32_t exit = 0;
+  uint64_t rax = 0;
+  const char *why = fast_out(vcpu, run, SYS_getpid, &exit, &rax);
+  report(!why && exit == KVM_EXIT_HLT && rax == (uint64_t)getpid(), "getpid through the fast path is done in the kernel",
+         "%s%s, RAX %lld, pid %d", why ? why : "", why ? "" : exit_name(exit), (long long)rax, (int)getpid());
+  why = fast_out(vcpu, run, SYS_getppid, &exit, &rax);
+  report(!why && exit == KVM_EXIT_IO && run->io.port == GUEST_FAST_PORT,
+         "getppid (not enabled) on the fast-path port reaches user space", "%s%s", why ? why : "",
+         why ? "" : exit_name(exit));
+  why = fast_out(vcpu, run, ~0ull, &exit, &rax);
+  report(!why && exit == KVM_EXIT_IO, "RAX = ~0 on the fast-path port reaches user space", "%s%s", why ? why : "",
+         why ? "" : exit_name(exit));
+  f.port = 0;
+  expect_ret(set_fastpath(vm, f), "DUNE_SET_SYSCALL_FASTPATH: port 0 (off)", 0);
+  why = fast_out(vcpu, run, SYS_getpid, &exit, &rax);
+  report(!why && exit == KVM_EXIT_IO, "with the fast path off, getpid reaches user space", "%s%s", why ? why : "",
+         why ? "" : exit_name(exit));
+}
+
 /* A vCPU whose state was never set, then states the CPU cannot run. */
 static void check_garbage_runs(int vcpu, struct kvm_run *run) {
   expect_refused_run(vcpu, run, "DUNE_RUN of a vCPU whose registers were never set is refused");
@@ -666,6 +742,9 @@ static void check_fork(int vm, int vcpu, struct kvm_run *run, unsigned char *mem
     expect_err(call(vm, DUNE_GET_INFO, &info), "DUNE_GET_INFO on the parent's VM is EIO", EIO, 0);
     expect_err(call(vm, DUNE_SET_REGION, &region), "DUNE_SET_REGION on the parent's VM is EIO", EIO, 0);
     expect_err(call(vm, DUNE_CREATE_VCPU, NULL), "DUNE_CREATE_VCPU on the parent's VM is EIO", EIO, 0);
+    struct dune_syscall_fastpath off;
+    memset(&off, 0, sizeof off);
+    expect_err(set_fastpath(vm, off), "DUNE_SET_SYSCALL_FASTPATH on the parent's VM is EIO", EIO, 0);
     expect_err(call(vcpu, DUNE_GET_REGS, &regs), "DUNE_GET_REGS on the parent's vCPU is EIO", EIO, 0);
     expect_err(call(vcpu, DUNE_SET_REGS, &regs), "DUNE_SET_REGS on the parent's vCPU is EIO", EIO, 0);
     expect_err(call(vcpu, DUNE_GET_SREGS, &sregs), "DUNE_GET_SREGS on the parent's vCPU is EIO", EIO, 0);
@@ -814,6 +893,7 @@ int main(void) {
     check_xcrs(vcpus[1], info.host_xcr0);
     check_xsave(vcpus[1], info.xsave_size);
     check_guest_runs(vcpus[1], runs[1]);
+    check_fastpath(vm, vcpus[1], runs[1]);
     check_garbage_runs(vcpus[0], runs[0]);
     check_fork(vm, vcpus[1], runs[1], mem);
     check_close_while_other_runs(&vm, vcpus, runs, 2);
