@@ -323,19 +323,20 @@ struct ptr_ioctl {
   size_t size;
   int writes; /* the module writes the struct back (a read-only buffer must fail too) */
 };
+#define PTR_IOCTL(on_vcpu, req, type, writes) {on_vcpu, req, #req, sizeof(type), writes}
 static const struct ptr_ioctl ptr_ioctls[] = {
-    {0, DUNE_GET_INFO, "DUNE_GET_INFO", sizeof(struct dune_info), 1},
-    {0, DUNE_SET_REGION, "DUNE_SET_REGION", sizeof(struct kvm_userspace_memory_region), 0},
-    {0, DUNE_SET_SYSCALL_FASTPATH, "DUNE_SET_SYSCALL_FASTPATH", sizeof(struct dune_syscall_fastpath), 0},
-    {1, DUNE_GET_REGS, "DUNE_GET_REGS", sizeof(struct kvm_regs), 1},
-    {1, DUNE_SET_REGS, "DUNE_SET_REGS", sizeof(struct kvm_regs), 0},
-    {1, DUNE_GET_SREGS, "DUNE_GET_SREGS", sizeof(struct kvm_sregs), 1},
-    {1, DUNE_SET_SREGS, "DUNE_SET_SREGS", sizeof(struct kvm_sregs), 0},
-    {1, DUNE_GET_MSRS, "DUNE_GET_MSRS", sizeof(struct kvm_msrs), 1},
-    {1, DUNE_SET_MSRS, "DUNE_SET_MSRS", sizeof(struct kvm_msrs), 0},
-    {1, DUNE_SET_XCRS, "DUNE_SET_XCRS", sizeof(struct kvm_xcrs), 0},
-    {1, DUNE_GET_XSAVE, "DUNE_GET_XSAVE", sizeof(struct kvm_xsave), 1},
-    {1, DUNE_SET_XSAVE, "DUNE_SET_XSAVE", sizeof(struct kvm_xsave), 0},
+    PTR_IOCTL(0, DUNE_GET_INFO, struct dune_info, 1),
+    PTR_IOCTL(0, DUNE_SET_REGION, struct kvm_userspace_memory_region, 0),
+    PTR_IOCTL(0, DUNE_SET_SYSCALL_FASTPATH, struct dune_syscall_fastpath, 0),
+    PTR_IOCTL(1, DUNE_GET_REGS, struct kvm_regs, 1),
+    PTR_IOCTL(1, DUNE_SET_REGS, struct kvm_regs, 0),
+    PTR_IOCTL(1, DUNE_GET_SREGS, struct kvm_sregs, 1),
+    PTR_IOCTL(1, DUNE_SET_SREGS, struct kvm_sregs, 0),
+    PTR_IOCTL(1, DUNE_GET_MSRS, struct kvm_msrs, 1),
+    PTR_IOCTL(1, DUNE_SET_MSRS, struct kvm_msrs, 0),
+    PTR_IOCTL(1, DUNE_SET_XCRS, struct kvm_xcrs, 0),
+    PTR_IOCTL(1, DUNE_GET_XSAVE, struct kvm_xsave, 1),
+    PTR_IOCTL(1, DUNE_SET_XSAVE, struct kvm_xsave, 0),
 };
 
 /* Every ioctl that takes a pointer, given pointers it cannot use: EFAULT. */
