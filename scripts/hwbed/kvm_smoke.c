@@ -14,65 +14,14 @@
  * exits 1. Used by scripts/hwbed/run.sh to prove the Bochs test bed works
  * (kvm_intel with EPT there), and runs on the PVM host as well.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <linux/kvm.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Guest-physical layout of the single 64 KiB memslot at GPA 0. */
-#define MEM_SIZE 0x10000
-#define GDT_GPA 0x0000
-#define PML4_GPA 0x1000
-#define PDPT_GPA 0x2000
-#define PD_GPA 0x3000
-#define PT_GPA 0x4000
-#define CODE_GPA 0x5000
-#define STACK_TOP 0x8000
+#include "smoke_guest.h"
 
-/* Page-table entry bits. */
-#define PTE_P (1ull << 0)
-#define PTE_W (1ull << 1)
-
-/* Control-register and EFER bits. */
-#define CR0_PE (1ull << 0)
-#define CR0_MP (1ull << 1)
-#define CR0_ET (1ull << 4)
-#define CR0_NE (1ull << 5)
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-
-#define SEL_CODE 0x08
-#define SEL_DATA 0x10
-
-static int fail(const char *what)
-{
-	printf("kvm_smoke: FAIL: %s: %s\n", what, strerror(errno));
-	return 1;
-}
-
-/* Segment register contents matching a flat GDT descriptor. */
-static void flat_segment(struct kvm_segment *s, uint16_t sel, int code)
-{
-	memset(s, 0, sizeof(*s));
-	s->base = 0;
-	s->limit = 0xffffffff;
-	s->selector = sel;
-	s->type = code ? 0xb : 0x3; /* execute/read or read/write, accessed */
-	s->present = 1;
-	s->dpl = 0;
-	s->s = 1;	  /* code/data, not system */
-	s->l = code;	  /* 64-bit code segment */
-	s->db = !code;	  /* D must be 0 when L is 1 */
-	s->g = 1;
-}
+const char *smoke_name = "kvm_smoke";
 
 int main(void)
 {
@@ -106,30 +55,9 @@ int main(void)
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return fail("KVM_SET_USER_MEMORY_REGION");
 
-	/*
-	 * GDT: null, 64-bit code (0x08), data (0x10). The descriptors are not
-	 * loaded by the guest (KVM_SET_SREGS sets the hidden parts) but are kept
-	 * consistent with them.
-	 */
-	uint64_t *gdt = (uint64_t *)(mem + GDT_GPA);
-	gdt[0] = 0;
-	gdt[1] = 0x00af9b000000ffffull; /* P, DPL0, S, type 0xb, G, L */
-	gdt[2] = 0x00cf93000000ffffull; /* P, DPL0, S, type 0x3, G, D/B */
-
-	/* Page tables identity-mapping the 16 pages of the memslot. */
-	uint64_t *pml4 = (uint64_t *)(mem + PML4_GPA);
-	uint64_t *pdpt = (uint64_t *)(mem + PDPT_GPA);
-	uint64_t *pd = (uint64_t *)(mem + PD_GPA);
-	uint64_t *pt = (uint64_t *)(mem + PT_GPA);
-	pml4[0] = PDPT_GPA | PTE_P | PTE_W;
-	pdpt[0] = PD_GPA | PTE_P | PTE_W;
-	pd[0] = PT_GPA | PTE_P | PTE_W;
-	for (uint64_t i = 0; i < MEM_SIZE / 0x1000; i++)
-		pt[i] = (i * 0x1000) | PTE_P | PTE_W;
-
 	/* mov $42,%al ; out %al,$0x10 ; hlt */
 	static const uint8_t code[] = { 0xb0, 0x2a, 0xe6, 0x10, 0xf4 };
-	memcpy(mem + CODE_GPA, code, sizeof(code));
+	smoke_build_guest(mem, code, sizeof(code));
 
 	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu < 0)
@@ -149,15 +77,7 @@ int main(void)
 	struct kvm_sregs sregs;
 	if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
 		return fail("KVM_GET_SREGS");
-	flat_segment(&sregs.cs, SEL_CODE, 1);
-	flat_segment(&sregs.ds, SEL_DATA, 0);
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.gdt.base = GDT_GPA;
-	sregs.gdt.limit = 3 * 8 - 1;
-	sregs.cr3 = PML4_GPA;
-	sregs.cr4 = CR4_PAE;
-	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	sregs.efer = EFER_LME | EFER_LMA;
+	smoke_long_mode(&sregs, 0);
 	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
 		return fail("KVM_SET_SREGS");
 
