@@ -19,6 +19,8 @@
 #include "dune_vcpu.h"
 #include "vmx_hw.h"
 
+static_assert(ALIGN(sizeof(struct kvm_run), 64) + 8 <= PAGE_SIZE, "the I/O data fits in the run page");
+
 enum exit_action {
 	EXIT_RESUME,  /* handled here: enter again */
 	EXIT_TO_USER, /* run page filled: DUNE_RUN returns 0 */
@@ -230,12 +232,16 @@ static bool complete_syscall_here(struct dune_vcpu *v)
 	return true;
 }
 
+/* Where the data of an `in`/`out` sits in the run page: the module's constant, never the page's
+ * data_offset field, which user space can overwrite. */
+#define IO_DATA_OFFSET ALIGN(sizeof(struct kvm_run), 64)
+
 static int handle_io(struct dune_vcpu *v)
 {
 	u64 q = v->exit.qualification;
 	struct kvm_run *run = v->run;
 	u32 size = (q & 7) + 1;
-	u32 offset = ALIGN(sizeof(*run), 64);
+	u32 offset = IO_DATA_OFFSET;
 
 	if ((q & (1u << 4)) || (size != 1 && size != 2 && size != 4)) {
 		/* String I/O is nothing libdune does. */
@@ -273,7 +279,7 @@ static void finish_io(struct dune_vcpu *v)
 	if (v->rip != v->io_rip)
 		return;
 	if (v->io_in)
-		memcpy(&v->gprs.rax, (u8 *)v->run + v->run->io.data_offset, v->io_size);
+		memcpy(&v->gprs.rax, (u8 *)v->run + IO_DATA_OFFSET, v->io_size);
 	v->rip += v->io_len;
 	v->regs_dirty = true;
 }
