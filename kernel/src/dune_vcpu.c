@@ -560,6 +560,7 @@ static void vcpu_free(struct dune_vcpu *v)
 		fpu_free_guest_fpstate(&v->fpu);
 	if (v->run)
 		free_page((unsigned long)v->run);
+	dune_ept_cache_free(&v->ept_cache);
 	dune_vm_put(v->vm);
 	kfree(v);
 }

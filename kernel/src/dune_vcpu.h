@@ -59,6 +59,9 @@ struct dune_vcpu {
 	u32 inject_info, inject_error, inject_len;
 
 	struct dune_exit_info exit;
+
+	/* Zeroed pages for new EPT tables, topped up before each fault takes the VM's lock. */
+	struct dune_ept_cache ept_cache;
 };
 
 int dune_vcpu_module_init(void);

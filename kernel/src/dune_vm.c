@@ -331,11 +331,11 @@ static int resolve(struct dune_vm *vm, u64 hva, bool write, u64 *pfn, u64 *flags
 	return 0;
 }
 
-int dune_vm_ept_fault(struct dune_vm *vm, u64 gpa, u64 qualification, struct dune_memory_fault *fault)
+int dune_vm_ept_fault(struct dune_vm *vm, u64 gpa, u64 qualification, struct dune_ept_cache *cache,
+		      struct dune_memory_fault *fault)
 {
 	bool write = qualification & EPT_VIOLATION_ACC_WRITE;
 	bool exec = qualification & EPT_VIOLATION_ACC_INSTR;
-	struct dune_ept_cache cache = { 0 };
 	struct dune_slot *s;
 	struct page *page;
 	unsigned long seq;
@@ -356,14 +356,14 @@ int dune_vm_ept_fault(struct dune_vm *vm, u64 gpa, u64 qualification, struct dun
 
 		r = resolve(vm, hva, write, &pfn, &flags, &page);
 		if (r == -EINTR)
-			goto out;
+			return r;
 		if (r)
 			goto refuse;
-		r = dune_ept_cache_fill(&cache);
+		r = dune_ept_cache_fill(cache);
 		if (r) {
 			if (page)
 				put_page(page);
-			goto out;
+			return r;
 		}
 		spin_lock(&vm->mmu_lock);
 		if (vm->mmu_in_progress || seq != vm->mmu_seq) {
@@ -374,7 +374,7 @@ int dune_vm_ept_fault(struct dune_vm *vm, u64 gpa, u64 qualification, struct dun
 			cond_resched();
 			continue;
 		}
-		r = dune_ept_map(vm->ept_root, gpa & PAGE_MASK, pfn, flags, &cache);
+		r = dune_ept_map(vm->ept_root, gpa & PAGE_MASK, pfn, flags, cache);
 		spin_unlock(&vm->mmu_lock);
 		/* No reference is kept: the notifier removes the entry before the page can go.
 		 * Dirty now: writeback write-protects through the notifier, so a later
@@ -384,14 +384,11 @@ int dune_vm_ept_fault(struct dune_vm *vm, u64 gpa, u64 qualification, struct dun
 				set_page_dirty_lock(page);
 			put_page(page);
 		}
-		goto out;
+		return r;
 	}
 refuse:
 	fault->flags = (write ? DUNE_MEMORY_FAULT_WRITE : 0) | (exec ? DUNE_MEMORY_FAULT_EXEC : 0);
 	fault->gpa = gpa;
 	fault->size = 1;
-	r = 1;
-out:
-	dune_ept_cache_free(&cache);
-	return r;
+	return 1;
 }

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include "dune_abi.h"
+#include "ept.h"
 
 #define DUNE_MAX_SLOTS 32768
 
@@ -49,8 +50,13 @@ void dune_vm_put(struct dune_vm *vm);
 
 int dune_vm_set_region(struct dune_vm *vm, const struct kvm_userspace_memory_region *r);
 
-/* Resolves an EPT violation: 0 mapped, 1 refused (*fault filled), -EINTR a fatal signal. */
-int dune_vm_ept_fault(struct dune_vm *vm, u64 gpa, u64 qualification, struct dune_memory_fault *fault);
+/*
+ * Resolves an EPT violation: 0 mapped, 1 refused (*fault filled), -EINTR a fatal
+ * signal. New table pages come from the caller's cache, topped up here and kept
+ * between faults.
+ */
+int dune_vm_ept_fault(struct dune_vm *vm, u64 gpa, u64 qualification, struct dune_ept_cache *cache,
+		      struct dune_memory_fault *fault);
 
 /* The guest-physical width the EPT and the guest's page tables can address. */
 unsigned int dune_vm_phys_bits(void);

@@ -11,7 +11,8 @@
 #define DUNE_EPT_MT_WB (6ull << 3)
 #define DUNE_EPT_MT_UC (0ull << 3)
 
-/* Table pages allocated before taking the VM's spinlock (a walk needs at most 3). */
+/* Zeroed table pages allocated before taking the VM's spinlock (a walk needs at most 3);
+ * what a map does not use stays for the next one. */
 struct dune_ept_cache {
 	int count;
 	u64 *pages[3];

@@ -32,9 +32,14 @@ struct host_state {
 	u16 ds, es, ldt;
 	unsigned long dr7;
 	u64 debugctl;
-	u64 kernel_gs_base, star, lstar, cstar, sfmask;
-	u64 xcr0;
+	u64 kernel_gs_base;
 };
+
+/* The guest's XCR0 differs from the host's and must be switched around the entry. */
+static bool xcr0_switched(const struct dune_vcpu *v)
+{
+	return dune_caps.host_xcr0 && v->xcr0 != dune_caps.host_xcr0;
+}
 
 static void inject(struct dune_vcpu *v, u32 vector, bool has_error, u32 error)
 {
@@ -63,17 +68,12 @@ static void swap_in(struct dune_vcpu *v, struct host_state *h)
 	get_debugreg(h->dr7, 7);
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
 	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	rdmsrl(MSR_STAR, h->star);
-	rdmsrl(MSR_LSTAR, h->lstar);
-	rdmsrl(MSR_CSTAR, h->cstar);
-	rdmsrl(MSR_SYSCALL_MASK, h->sfmask);
 	wrmsrl(MSR_KERNEL_GS_BASE, v->msrs.kernel_gs_base);
 	wrmsrl(MSR_STAR, v->msrs.star);
 	wrmsrl(MSR_LSTAR, v->msrs.lstar);
 	wrmsrl(MSR_CSTAR, v->msrs.cstar);
 	wrmsrl(MSR_SYSCALL_MASK, v->msrs.sfmask);
-	h->xcr0 = dune_caps.host_xcr0;
-	if (h->xcr0 && v->xcr0 != h->xcr0)
+	if (xcr0_switched(v))
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, v->xcr0);
 	if (native_read_cr2() != v->cr2)
 		native_write_cr2(v->cr2);
@@ -82,14 +82,14 @@ static void swap_in(struct dune_vcpu *v, struct host_state *h)
 static void swap_out(struct dune_vcpu *v, struct host_state *h)
 {
 	v->cr2 = native_read_cr2();
-	if (h->xcr0 && v->xcr0 != h->xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, h->xcr0);
+	if (xcr0_switched(v))
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, dune_caps.host_xcr0);
 	rdmsrl(MSR_KERNEL_GS_BASE, v->msrs.kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	wrmsrl(MSR_STAR, h->star);
-	wrmsrl(MSR_LSTAR, h->lstar);
-	wrmsrl(MSR_CSTAR, h->cstar);
-	wrmsrl(MSR_SYSCALL_MASK, h->sfmask);
+	wrmsrl(MSR_STAR, dune_caps.host_star);
+	wrmsrl(MSR_LSTAR, dune_caps.host_lstar);
+	wrmsrl(MSR_CSTAR, dune_caps.host_cstar);
+	wrmsrl(MSR_SYSCALL_MASK, dune_caps.host_sfmask);
 	/* A VM exit clears DR7 and DEBUGCTL, loads null DS/ES/LDTR and cuts the GDT and TSS limits. */
 	if (h->debugctl)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
@@ -325,7 +325,7 @@ static int handle_cr(struct dune_vcpu *v)
 static int handle_ept_violation(struct dune_vcpu *v)
 {
 	struct dune_memory_fault *f = (struct dune_memory_fault *)&v->run->mmio;
-	int r = dune_vm_ept_fault(v->vm, v->exit.gpa, v->exit.qualification, f);
+	int r = dune_vm_ept_fault(v->vm, v->exit.gpa, v->exit.qualification, &v->ept_cache, f);
 
 	if (r < 0)
 		return r;

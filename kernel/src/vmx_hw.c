@@ -99,6 +99,10 @@ static int read_caps(void)
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, c->cr4_fixed1);
 	rdmsrl(MSR_IA32_CR_PAT, c->host_pat);
 	rdmsrl(MSR_EFER, c->host_efer);
+	rdmsrl(MSR_STAR, c->host_star);
+	rdmsrl(MSR_LSTAR, c->host_lstar);
+	rdmsrl(MSR_CSTAR, c->host_cstar);
+	rdmsrl(MSR_SYSCALL_MASK, c->host_sfmask);
 	c->host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ? xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
 	return 0;
 }

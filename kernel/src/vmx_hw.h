@@ -23,6 +23,8 @@ struct dune_vmx_caps {
 	u64 host_pat;
 	u64 host_efer;
 	u64 host_xcr0; /* 0 without XSAVE */
+	/* The kernel's syscall entry MSRs: written alike on every CPU at boot, never changed. */
+	u64 host_star, host_lstar, host_cstar, host_sfmask;
 };
 
 extern struct dune_vmx_caps dune_caps;
