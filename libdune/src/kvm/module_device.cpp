@@ -24,10 +24,7 @@ Status check_module_version(const char* path, long version, DeviceProblem* why) 
 }
 
 Status check_module_info(const char* path, const dune_info& info, DeviceProblem* why) {
-  if (info.abi_version != DUNE_ABI_VERSION) {
-    why->say("{} speaks ABI version {}, this libdune needs {}", path, info.abi_version, DUNE_ABI_VERSION);
-    return Error(-ENOTSUP);
-  }
+  DUNE_TRY(check_module_version(path, static_cast<long>(info.abi_version), why));
   // The run page holds what libdune reads and writes: a whole struct kvm_run.
   if (info.run_size < sizeof(kvm_run)) {
     why->say("{} offers a run page of {} bytes, libdune needs {}", path, info.run_size, sizeof(kvm_run));
