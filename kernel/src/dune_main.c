@@ -9,6 +9,7 @@
 #include "dune_abi.h"
 #include "dune_vcpu.h"
 #include "dune_vm.h"
+#include "vcpu_file.h"
 #include "vmx_hw.h"
 
 static int dune_open(struct inode *inode, struct file *file)

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* dune_vcpu.c - a vCPU's file descriptor, its VMCS set-up and the guest-state ioctls. */
-#include <linux/anon_inodes.h>
-#include <linux/file.h>
-#include <linux/fs.h>
+/* dune_vcpu.c - a vCPU: its making and freeing, its VMCS set-up and its guest state. */
+#include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched.h>
@@ -203,7 +201,7 @@ static void read_segment(const struct seg_fields *f, struct kvm_segment *s)
 	s->g = (ar >> 15) & 1;
 }
 
-static int get_sregs(struct dune_vcpu *v, struct kvm_sregs *s)
+int dune_vcpu_get_sregs(struct dune_vcpu *v, struct kvm_sregs *s)
 {
 	int r = dune_vcpu_load(v);
 
@@ -250,7 +248,7 @@ static int check_sregs(const struct kvm_sregs *s)
 	return 0;
 }
 
-static int set_sregs(struct dune_vcpu *v, const struct kvm_sregs *s)
+int dune_vcpu_set_sregs(struct dune_vcpu *v, const struct kvm_sregs *s)
 {
 	int r = check_sregs(s);
 
@@ -380,7 +378,7 @@ static int access_msr(struct dune_vcpu *v, u32 index, u64 *value, bool write)
 	return 0;
 }
 
-static long msrs_ioctl(struct dune_vcpu *v, void __user *arg, bool write)
+long dune_vcpu_msrs_ioctl(struct dune_vcpu *v, void __user *arg, bool write)
 {
 	struct kvm_msrs __user *user = arg;
 	struct kvm_msrs head;
@@ -423,7 +421,7 @@ static bool xcr0_valid(u64 x)
 	return true;
 }
 
-static long set_xcrs(struct dune_vcpu *v, void __user *arg)
+long dune_vcpu_set_xcrs(struct dune_vcpu *v, void __user *arg)
 {
 	struct kvm_xcrs x;
 	u32 i;
@@ -440,7 +438,7 @@ static long set_xcrs(struct dune_vcpu *v, void __user *arg)
 	return 0;
 }
 
-static long xsave_ioctl(struct dune_vcpu *v, void __user *arg, bool write)
+long dune_vcpu_xsave_ioctl(struct dune_vcpu *v, void __user *arg, bool write)
 {
 	struct kvm_xsave *buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	long r = 0;
@@ -465,89 +463,7 @@ static long xsave_ioctl(struct dune_vcpu *v, void __user *arg, bool write)
 	return r;
 }
 
-static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
-{
-	struct dune_vcpu *v = file->private_data;
-	void __user *uarg = (void __user *)arg;
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	long r;
-
-	if (current->mm != v->vm->mm)
-		return -EIO;
-	if (!mutex_trylock(&v->lock))
-		return -EBUSY;
-	switch (cmd) {
-	case DUNE_RUN:
-		r = arg ? -EINVAL : dune_vcpu_run(v);
-		break;
-	case DUNE_GET_REGS:
-		dune_vcpu_get_regs(v, &regs);
-		r = copy_to_user(uarg, &regs, sizeof(regs)) ? -EFAULT : 0;
-		break;
-	case DUNE_SET_REGS:
-		r = copy_from_user(&regs, uarg, sizeof(regs)) ? -EFAULT : dune_vcpu_set_regs(v, &regs);
-		break;
-	case DUNE_GET_SREGS:
-		r = get_sregs(v, &sregs);
-		if (!r && copy_to_user(uarg, &sregs, sizeof(sregs)))
-			r = -EFAULT;
-		break;
-	case DUNE_SET_SREGS:
-		r = copy_from_user(&sregs, uarg, sizeof(sregs)) ? -EFAULT : set_sregs(v, &sregs);
-		break;
-	case DUNE_GET_MSRS:
-		r = msrs_ioctl(v, uarg, false);
-		break;
-	case DUNE_SET_MSRS:
-		r = msrs_ioctl(v, uarg, true);
-		break;
-	case DUNE_SET_XCRS:
-		r = set_xcrs(v, uarg);
-		break;
-	case DUNE_GET_XSAVE:
-		r = xsave_ioctl(v, uarg, false);
-		break;
-	case DUNE_SET_XSAVE:
-		r = xsave_ioctl(v, uarg, true);
-		break;
-	default:
-		r = -ENOTTY;
-	}
-	mutex_unlock(&v->lock);
-	return r;
-}
-
-static vm_fault_t run_page_fault(struct vm_fault *vmf)
-{
-	struct dune_vcpu *v = vmf->vma->vm_file->private_data;
-	struct page *page;
-
-	if (vmf->pgoff != 0)
-		return VM_FAULT_SIGBUS;
-	page = virt_to_page(v->run);
-	get_page(page);
-	vmf->page = page;
-	return 0;
-}
-
-static const struct vm_operations_struct run_page_ops = {
-	.fault = run_page_fault,
-};
-
-static int vcpu_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	struct dune_vcpu *v = file->private_data;
-
-	if (current->mm != v->vm->mm)
-		return -EIO;
-	if (vma->vm_pgoff != 0 || vma->vm_end - vma->vm_start != PAGE_SIZE)
-		return -EINVAL;
-	vma->vm_ops = &run_page_ops;
-	return 0;
-}
-
-static void vcpu_free(struct dune_vcpu *v)
+void dune_vcpu_free(struct dune_vcpu *v)
 {
 	if (v->vmcs) {
 		int cpu = v->cpu;
@@ -565,27 +481,13 @@ static void vcpu_free(struct dune_vcpu *v)
 	kfree(v);
 }
 
-static int vcpu_release(struct inode *inode, struct file *file)
-{
-	vcpu_free(file->private_data);
-	return 0;
-}
-
-static const struct file_operations vcpu_fops = {
-	.owner = THIS_MODULE,
-	.unlocked_ioctl = vcpu_ioctl,
-	.mmap = vcpu_mmap,
-	.release = vcpu_release,
-	.llseek = noop_llseek,
-};
-
-int dune_vcpu_create_fd(struct dune_vm *vm)
+struct dune_vcpu *dune_vcpu_create(struct dune_vm *vm)
 {
 	struct dune_vcpu *v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
-	int r, fd;
+	int r;
 
 	if (!v)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	dune_vm_get(vm);
 	v->vm = vm;
 	v->cpu = -1;
@@ -611,14 +513,8 @@ int dune_vcpu_create_fd(struct dune_vm *vm)
 		goto fail;
 	setup_vmcs(v);
 	dune_vcpu_put(v);
-
-	fd = anon_inode_getfd("dune-vcpu", &vcpu_fops, v, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		r = fd;
-		goto fail;
-	}
-	return fd;
+	return v;
 fail:
-	vcpu_free(v);
-	return r;
+	dune_vcpu_free(v);
+	return ERR_PTR(r);
 }

@@ -67,8 +67,9 @@ struct dune_vcpu {
 int dune_vcpu_module_init(void);
 void dune_vcpu_module_exit(void);
 
-/* Makes a vCPU of vm and returns its file descriptor. */
-int dune_vcpu_create_fd(struct dune_vm *vm);
+/* A new vCPU of vm (its VMCS set up, registers at reset), or an ERR_PTR; and its end. */
+struct dune_vcpu *dune_vcpu_create(struct dune_vm *vm);
+void dune_vcpu_free(struct dune_vcpu *v);
 
 /* VMCS access: between load and put, preemption is off and the VMCS is current here. */
 int dune_vcpu_load(struct dune_vcpu *v);
@@ -76,9 +77,13 @@ void dune_vcpu_put(struct dune_vcpu *v);
 
 void dune_vcpu_get_regs(struct dune_vcpu *v, struct kvm_regs *r);
 int dune_vcpu_set_regs(struct dune_vcpu *v, const struct kvm_regs *r);
+int dune_vcpu_get_sregs(struct dune_vcpu *v, struct kvm_sregs *s);
+int dune_vcpu_set_sregs(struct dune_vcpu *v, const struct kvm_sregs *s);
 
-/* The run loop (vcpu_run.c): DUNE_RUN. */
-long dune_vcpu_run(struct dune_vcpu *v);
+/* DUNE_GET_MSRS/DUNE_SET_MSRS, DUNE_SET_XCRS, DUNE_GET_XSAVE/DUNE_SET_XSAVE on the user's arg. */
+long dune_vcpu_msrs_ioctl(struct dune_vcpu *v, void __user *arg, bool write);
+long dune_vcpu_set_xcrs(struct dune_vcpu *v, void __user *arg);
+long dune_vcpu_xsave_ioctl(struct dune_vcpu *v, void __user *arg, bool write);
 
 /* rflags bits a guest may hold (bit 1 is always set; VM86 never). */
 #define DUNE_RFLAGS_ALLOWED 0x3d7fd5ull

@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vcpu_run.c - DUNE_RUN: enter the guest until something needs user space, and handle the exits. */
 #include <linux/sched.h>
-#include <linux/cred.h>
-#include <linux/pid.h>
-#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
-#include <linux/user_namespace.h>
-#include <asm/unistd.h>
+#include <linux/vtime.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
@@ -17,6 +13,8 @@
 #include <asm/trapnr.h>
 
 #include "dune_vcpu.h"
+#include "fast_syscalls.h"
+#include "vcpu_run.h"
 #include "vmx_hw.h"
 
 static_assert(ALIGN(sizeof(struct kvm_run), 64) + 8 <= PAGE_SIZE, "the I/O data fits in the run page");
@@ -178,60 +176,6 @@ static int exit_to_user(struct dune_vcpu *v, u32 reason)
 	return EXIT_TO_USER;
 }
 
-/* The kernel's own answer to a syscall that needs nothing but the task (kernel/sys.c's code). */
-static bool complete_syscall_here(struct dune_vcpu *v)
-{
-	u64 enabled = READ_ONCE(v->vm->fast_syscalls);
-	long result;
-
-	/* seccomp, ptrace, audit, tracepoints: only the real syscall entry does those. */
-	if (!enabled || READ_ONCE(current_thread_info()->syscall_work))
-		return false;
-	switch (v->gprs.rax) {
-	case __NR_getpid:
-		if (!(enabled & DUNE_FAST_GETPID))
-			return false;
-		result = task_tgid_vnr(current);
-		break;
-	case __NR_getppid:
-		if (!(enabled & DUNE_FAST_GETPPID))
-			return false;
-		rcu_read_lock();
-		result = task_tgid_vnr(rcu_dereference(current->real_parent));
-		rcu_read_unlock();
-		break;
-	case __NR_gettid:
-		if (!(enabled & DUNE_FAST_GETTID))
-			return false;
-		result = task_pid_vnr(current);
-		break;
-	case __NR_getuid:
-		if (!(enabled & DUNE_FAST_GETUID))
-			return false;
-		result = from_kuid_munged(current_user_ns(), current_uid());
-		break;
-	case __NR_geteuid:
-		if (!(enabled & DUNE_FAST_GETEUID))
-			return false;
-		result = from_kuid_munged(current_user_ns(), current_euid());
-		break;
-	case __NR_getgid:
-		if (!(enabled & DUNE_FAST_GETGID))
-			return false;
-		result = from_kgid_munged(current_user_ns(), current_gid());
-		break;
-	case __NR_getegid:
-		if (!(enabled & DUNE_FAST_GETEGID))
-			return false;
-		result = from_kgid_munged(current_user_ns(), current_egid());
-		break;
-	default:
-		return false;
-	}
-	v->gprs.rax = result;
-	return true;
-}
-
 /* Where the data of an `in`/`out` sits in the run page: the module's constant, never the page's
  * data_offset field, which user space can overwrite. */
 #define IO_DATA_OFFSET ALIGN(sizeof(struct kvm_run), 64)
@@ -250,7 +194,7 @@ static int handle_io(struct dune_vcpu *v)
 		return exit_to_user(v, KVM_EXIT_INTERNAL_ERROR);
 	}
 	if (!(q & (1u << 3)) && size == 1 && (q >> 16) == READ_ONCE(v->vm->fast_port) &&
-	    complete_syscall_here(v)) {
+	    dune_fast_syscall(v)) {
 		skip_instruction(v);
 		return EXIT_RESUME;
 	}
@@ -401,6 +345,15 @@ static int handle_exit(struct dune_vcpu *v)
 	return exit_to_user(v, KVM_EXIT_INTERNAL_ERROR);
 }
 
+/* Work the kernel does on the way back to user space, which a module cannot run itself: a
+ * signal, and the task work of TIF_NOTIFY_RESUME (among it the expiry of ITIMER_PROF,
+ * ITIMER_VIRTUAL and POSIX CPU timers). A guest that makes no exit to user space (a loop,
+ * in-kernel syscalls) would otherwise never see those timers fire. */
+static bool work_for_user_mode(void)
+{
+	return signal_pending(current) || test_thread_flag(TIF_NOTIFY_RESUME);
+}
+
 /* One entry and exit, with preemption and interrupts off around the switch. */
 static int enter_once(struct dune_vcpu *v)
 {
@@ -413,7 +366,7 @@ static int enter_once(struct dune_vcpu *v)
 	write_host_entry_state(v);
 	write_guest_entry_state(v);
 	local_irq_disable();
-	if (signal_pending(current) || need_resched()) {
+	if (work_for_user_mode() || need_resched()) {
 		local_irq_enable();
 		dune_vcpu_put(v);
 		return -EAGAIN;
@@ -422,6 +375,8 @@ static int enter_once(struct dune_vcpu *v)
 	 * the registers must hold it again, as a return to user space would reload them. */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	/* Guest time is the program's user time, as KVM accounts it (ITIMER_VIRTUAL, rusage). */
+	vtime_account_guest_enter();
 	swap_in(v, &h);
 	failed = dune_vmx_run(&v->gprs, v->launched);
 	swap_out(v, &h);
@@ -429,6 +384,7 @@ static int enter_once(struct dune_vcpu *v)
 		v->run->fail_entry.hardware_entry_failure_reason =
 			(1ull << 63) | dune_vmread(VM_INSTRUCTION_ERROR);
 		v->run->fail_entry.cpu = v->cpu;
+		vtime_account_guest_exit();
 		local_irq_enable();
 		dune_vcpu_put(v);
 		return exit_to_user(v, KVM_EXIT_FAIL_ENTRY);
@@ -440,6 +396,11 @@ static int enter_once(struct dune_vcpu *v)
 		asm volatile("int $2");
 	if (!(v->exit.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 		v->launched = true;
+	/* A tick that came while the guest ran is taken here, still as guest time. */
+	local_irq_enable();
+	barrier_nospec();
+	local_irq_disable();
+	vtime_account_guest_exit();
 	local_irq_enable();
 	dune_vcpu_put(v);
 	return handle_exit(v);
@@ -473,7 +434,7 @@ long dune_vcpu_run(struct dune_vcpu *v)
 	/* From here the FPU registers hold the guest's state (a context switch saves them there). */
 	fpu_swap_kvm_fpstate(&v->fpu, true);
 	for (;;) {
-		if (signal_pending(current)) {
+		if (work_for_user_mode()) {
 			run->exit_reason = KVM_EXIT_INTR;
 			r = -EINTR;
 			break;

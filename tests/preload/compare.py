@@ -78,9 +78,13 @@ def cases(args, data, work):
         "python3_compute": dict(cmd=["python3", "-c", "print(sum(i * i % 7 for i in range(12_000_000)))"]),
         "gzip9": dict(cmd=["gzip", "-9", "-c", f"{data}/lines.txt"]),
         "cxx": dict(cmd=[f"{p}/cxx_features", f"{work}/cxx.dat"]),
-        "crash_segv": dict(cmd=[f"{p}/crash", "segv"]),
-        "crash_abort": dict(cmd=[f"{p}/crash", "abort"]),
+        # Over before a timer signal is sure to come (storm_quiet).
+        "crash_segv": dict(cmd=[f"{p}/crash", "segv"], storm_quiet=True),
+        "crash_abort": dict(cmd=[f"{p}/crash", "abort"], storm_quiet=True),
         "fd_closer": dict(cmd=[f"{p}/fd_closer"]),
+        # The last thread ends with SYS_exit: the process ends (KVM's worker task must not keep it).
+        "raw_exit": dict(cmd=[f"{p}/raw_exit"], storm_quiet=True),
+        "raw_exit_threads": dict(cmd=[f"{p}/raw_exit", "threads"], storm_quiet=True),
         "exit_statuses": dict(cmd=["sh", "-c", f"for i in $(seq 0 255); do {p}/crash $i >/dev/null; echo $?; done"]),
         # Static programs are not preloaded: the dynamic loader never runs.
         "static": dict(cmd=[f"{p}/hello_static"], preloaded=False),
@@ -154,6 +158,10 @@ def compare(name, case, args, data, work):
     os.makedirs(stats)
     shim_env = dict(base_env, LD_PRELOAD=args.shim, DUNE_STRICT="1",
                     DUNE_STATS=os.path.join(stats, "stats.%p.json"))
+    if args.storm:
+        # A CPU-time timer signal firing throughout, in both runs alike.
+        base_env["LD_PRELOAD"] = args.storm
+        shim_env["LD_PRELOAD"] = f"{args.shim} {args.storm}"
     user = case.get("user")
     if "prepare" in case:
         case["prepare"]()
@@ -179,8 +187,11 @@ def compare(name, case, args, data, work):
     elif reports:
         problems.append(f"{len(reports)} DUNE_STATS reports, none expected")
     exits = sum(r["vm_exits"] for r in reports)
+    signals = sum(r.get("signals_delivered", 0) for r in reports)
     print(f"preload: {name}: status {native[0]}, {len(native[1])} bytes of stdout, "
-          f"{len(reports)} processes in Dune mode, {exits} VM exits")
+          f"{len(reports)} processes in Dune mode, {exits} VM exits, {signals} signals delivered")
+    if args.storm and case.get("preloaded", True) and not case.get("storm_quiet") and signals == 0:
+        problems.append("no signal of the timer reached the program in Dune mode")
     for p in problems:
         print(f"preload: {name}: FAIL: {p}")
     return not problems
@@ -201,8 +212,12 @@ def main():
     ap.add_argument("--programs", required=True, help="directory of the test programs")
     ap.add_argument("--data", required=True, help="directory for generated inputs (kept)")
     ap.add_argument("--case", action="append", help="case to run (all if none)")
+    ap.add_argument("--storm", help="a library to preload in both runs: a timer signal firing throughout "
+                                    "(tests/support/sigstorm.c)")
     args = ap.parse_args()
     args.shim, args.programs, args.data = (os.path.abspath(x) for x in (args.shim, args.programs, args.data))
+    if args.storm:
+        args.storm = os.path.abspath(args.storm)
     ok = kvm_usable()
     if ok is not True:
         if os.environ.get("DUNE_REQUIRE_KVM") == "1":

@@ -69,6 +69,7 @@ TEST(DunetraceWire, SyscallText) {
   EXPECT_EQ(format_syscall_result(3), "= 3");
   EXPECT_EQ(format_syscall_result(-2), "= -1 ENOENT (No such file or directory)");
   EXPECT_EQ(format_syscall_result(0x7f0000001000), "= 0x7f0000001000");
+  EXPECT_EQ(format_syscall_result(-512), "= ? ERESTARTSYS (To be restarted if SA_RESTART is set)");
   EXPECT_EQ(syscall_arity(SYS_getppid), 0);
   EXPECT_EQ(syscall_arity(SYS_openat), 4);
   EXPECT_EQ(syscall_arity(100000), 6);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "monitor/descriptors.h"
+#include "monitor/monitor.h"
 #include "monitor/ports.h"
 #include "runtime/trap_frame.h"
 
@@ -78,6 +79,40 @@ TEST(TrapFrame, DuneTfHasTheClassicLayout) {
   EXPECT_EQ(offsetof(dune_tf, rip), 16 * 8u);
   EXPECT_EQ(offsetof(dune_tf, rsp), 19 * 8u);
   EXPECT_EQ(sizeof(dune_tf), 21 * 8u);
+}
+
+
+// A stop on a reporting `out` means "not reported yet"; past it, "reported".
+// Signals and syscalls depend on the two never being confused
+// (docs/signals-and-syscalls.md).
+TEST(MonitorPlaces, SyscallLandingEntryAndReturn) {
+  uint64_t landing = Monitor::syscall_landing();
+  EXPECT_EQ(Monitor::place_of(landing), Monitor::Place::kSyscallEntry);
+  EXPECT_EQ(Monitor::place_of(landing + Monitor::kOutBytes), Monitor::Place::kSyscallReturn);
+  EXPECT_EQ(Monitor::place_of(landing - 1), Monitor::Place::kUser);
+}
+
+TEST(MonitorPlaces, ExceptionStubEntryIsItsOut) {
+  for (int v = 0; v < DUNE_EXCEPTION_STUBS; ++v) {
+    uint64_t stub = Monitor::exception_stub(v);
+    EXPECT_EQ(Monitor::place_of(stub), Monitor::Place::kExceptionEntry) << v;
+    EXPECT_EQ(Monitor::vector_at_entry(stub), v);
+    EXPECT_EQ(Monitor::place_of(stub + Monitor::kOutBytes), Monitor::Place::kExceptionReturn) << v;
+    EXPECT_EQ(Monitor::vector_at_entry(stub + Monitor::kOutBytes), -1);
+  }
+  EXPECT_EQ(Monitor::vector_at_entry(Monitor::syscall_landing()), -1);
+}
+
+TEST(MonitorPlaces, ReportingInstructionsAreOutImm8) {
+  // outb %al, $imm8 is E6 ib: the two bytes the host steps over.
+  auto bytes = [](uint64_t a) { return reinterpret_cast<const unsigned char*>(a); };
+  EXPECT_EQ(bytes(Monitor::syscall_landing())[0], 0xe6);
+  EXPECT_EQ(bytes(Monitor::syscall_landing())[1], DUNE_PORT_SYSCALL);
+  EXPECT_EQ(bytes(Monitor::trap_return())[0], 0xe6);
+  for (int v = 0; v < DUNE_EXCEPTION_STUBS; ++v) {
+    EXPECT_EQ(bytes(Monitor::exception_stub(v))[0], 0xe6) << v;
+    EXPECT_EQ(bytes(Monitor::exception_stub(v))[1], DUNE_PORT_EXCEPTION + v) << v;
+  }
 }
 
 }  // namespace

@@ -81,6 +81,15 @@ std::string format_syscall_arg(uint64_t v) {
 int syscall_error(int64_t ret) { return ret < 0 && ret >= -4095 ? static_cast<int>(-ret) : 0; }
 
 std::string format_syscall_result(int64_t ret) {
+  // The kernel's restart codes, as strace shows them: the syscall is made
+  // again after the signal handler (docs/signals-and-syscalls.md).
+  switch (ret) {
+    case -512: return "= ? ERESTARTSYS (To be restarted if SA_RESTART is set)";
+    case -513: return "= ? ERESTARTNOINTR (To be restarted)";
+    case -514: return "= ? ERESTARTNOHAND (To be restarted if no handler)";
+    case -516: return "= ? ERESTART_RESTARTBLOCK (Interrupted by signal)";
+    default: break;
+  }
   if (int err = syscall_error(ret)) return fmt::format("= -1 {} ({})", errno_name(err), errno_message(err));
   auto v = static_cast<uint64_t>(ret);
   return v < 0x10000 ? fmt::format("= {}", v) : fmt::format("= {:#x}", v);

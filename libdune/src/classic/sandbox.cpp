@@ -220,7 +220,6 @@ long sandbox_passthrough(GuestThread& t, uint64_t tf_addr) {
   }
   // A forked child starts in the sandbox, its state already set.
   if (ret == kResumed) return kResumed;
-  if (ret == kRestartSyscall) ret = -EINTR;
   if (!sb.born) {
     auto fs = t.vcpu().get_msr(kvm::kMsrFsBase);
     if (fs) sb.sandbox_fs = fs.value();
@@ -228,6 +227,9 @@ long sandbox_passthrough(GuestThread& t, uint64_t tf_addr) {
   }
   t.vcpu().regs() = saved;
   t.vcpu().mark_regs_dirty();
+  // A signal came first: the handler's call is made again after it (on_io),
+  // so the sandbox's syscall restarts as the kernel would restart it.
+  if (ret == kRestartSyscall) return kRestartSyscall;
   uint64_t v = static_cast<uint64_t>(ret);
   if (!copy_to_guest(tf_addr + offsetof(dune_tf, rax), &v, sizeof v)) return -EFAULT;
   return 0;

@@ -67,11 +67,19 @@ Monitor::Place Monitor::place_of(uint64_t rip) {
     return rip >= reinterpret_cast<uint64_t>(lo) && rip < reinterpret_cast<uint64_t>(hi);
   };
   if (in(reinterpret_cast<const void*>(&dune_syscall_landing), dune_syscall_landing_end))
-    return Place::kSyscallLanding;
+    return rip == syscall_landing() ? Place::kSyscallEntry : Place::kSyscallReturn;
   if (in(reinterpret_cast<const void*>(&dune_exception_stubs), dune_exception_stubs_end))
-    return Place::kExceptionStub;
+    return vector_at_entry(rip) >= 0 ? Place::kExceptionEntry : Place::kExceptionReturn;
   if (rip == iret_stub()) return Place::kIretStub;
   return Place::kUser;
+}
+
+int Monitor::vector_at_entry(uint64_t rip) {
+  uint64_t base = reinterpret_cast<uint64_t>(&dune_exception_stubs);
+  if (rip < base) return -1;
+  uint64_t off = rip - base;
+  if (off % DUNE_STUB_STRIDE || off / DUNE_STUB_STRIDE >= DUNE_EXCEPTION_STUBS) return -1;
+  return static_cast<int>(off / DUNE_STUB_STRIDE);
 }
 
 MonitorFeatures monitor_features(const HostCpu& cpu) {

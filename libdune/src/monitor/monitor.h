@@ -73,9 +73,27 @@ class Monitor {
   static uint64_t trap_return();
   // The vector of an exception stub port, or -1.
   static int vector_of_port(uint32_t port);
-  // Where a guest RIP is: in which stub, if any.
-  enum class Place { kUser, kSyscallLanding, kExceptionStub, kIretStub };
+  // Where a guest RIP is: in which stub, if any. Every way into the monitor
+  // ends in an `out` that reports it to the host. At an "entry" place the
+  // guest stands on that `out`: the syscall or exception has not been
+  // reported, and the host has not acted on it. The host moves RIP past the
+  // `out` when it takes the report (some hypervisors leave RIP on it), so an
+  // entry place always means "not seen yet", never "seen and answered".
+  enum class Place {
+    kUser,
+    kSyscallEntry,      // at the landing's `out`: the syscall has not run
+    kSyscallReturn,     // past it: the result is in RAX, sysret is next
+    kExceptionEntry,    // at a stub's `out`: the exception is not handled yet
+    kExceptionReturn,   // past it: the stub irets to the CPU's frame
+    kIretStub,
+  };
   static Place place_of(uint64_t rip);
+  // The vector of the exception stub whose `out` is at rip (kExceptionEntry).
+  static int vector_at_entry(uint64_t rip);
+  // Bytes of the reporting instruction, `outb %al, $imm8`.
+  static constexpr uint64_t kOutBytes = 2;
+  // Bytes of the `syscall` instruction (what Linux steps back over to restart).
+  static constexpr uint64_t kSyscallInsnBytes = 2;
 
   // Flags a sysret/iret to ring 3 keeps (as Linux's FIX_EFLAGS), and the ones it sets.
   static constexpr uint64_t kUserFlagsMask = 0x3c7fd7;

@@ -17,6 +17,7 @@
 #include "runtime/traps.h"
 #include "classic/sandbox.h"
 #include "signals/fatal_signal.h"
+#include "signals/host_signals.h"
 #include "signals/signal_delivery.h"
 #include "syscalls/dispatch.h"
 #include "trace/events.h"
@@ -30,22 +31,6 @@ __attribute__((tls_model("initial-exec"))) thread_local GuestThread* t_current =
 
 constexpr size_t kHostStackBytes = 512 * 1024;
 constexpr size_t kGuardBytes = 4096;
-
-const char* exit_reason_name(uint32_t r) {
-  switch (r) {
-    case KVM_EXIT_UNKNOWN: return "unknown";
-    case KVM_EXIT_EXCEPTION: return "exception";
-    case KVM_EXIT_IO: return "io";
-    case KVM_EXIT_HLT: return "hlt";
-    case KVM_EXIT_MMIO: return "mmio";
-    case KVM_EXIT_SHUTDOWN: return "shutdown (triple fault)";
-    case KVM_EXIT_FAIL_ENTRY: return "failed entry";
-    case KVM_EXIT_INTR: return "interrupted";
-    case KVM_EXIT_INTERNAL_ERROR: return "internal error";
-    case KVM_EXIT_DEBUG: return "debug";
-    default: return "other";
-  }
-}
 
 uint32_t current_cpu_node() {
   unsigned cpu = 0, node = 0;
@@ -125,6 +110,9 @@ Status GuestThread::load(const GuestStart& start) {
   run->kvm_dirty_regs = 0;
   run->immediate_exit = 0;
   DUNE_TRY(v.set_regs(regs));
+  // The run structure shows them only after a first KVM_RUN: a signal
+  // delivered before that (a forked child's) must see them already.
+  v.regs() = regs;
   altstack_ = start.altstack;
   stacks_ = ThreadStacks{};
   stacks_.anchor = r.rsp;
@@ -168,14 +156,25 @@ void GuestThread::start() {
 void GuestThread::host_main(void* self) { static_cast<GuestThread*>(self)->run(); }
 
 void GuestThread::run() {
+  // A thread born with every signal blocked (see task_spawn.cpp) takes the
+  // program's mask once its host stack is known to the signal handler.
+  if (mask_at_start_) {
+    set_sigmask(*mask_at_start_);
+    mask_at_start_.reset();
+  }
   for (;;) {
     kvm_run* run = vcpu().run();
     // A host signal handler sets immediate_exit so that a signal caught after
     // this check still stops the next KVM_RUN before the guest runs.
     run->immediate_exit = 0;
-    if (!pending_.empty()) {
+    if (!pending_.empty() && signals_deliverable()) {
       stop_ = Stop::kNone;
       deliver_pending_signal(*this);
+      continue;
+    }
+    // Signals the kernel kept for a full queue come in now.
+    if (pending_.holding() && pending_.empty()) {
+      release_held_signals(*this);
       continue;
     }
     // Registers written through the run structure are applied by KVM_RUN. When
@@ -198,25 +197,9 @@ void GuestThread::run() {
     // The event shows where the guest stood when it exited, not where handling sent it.
     dune_tf exit_state;
     if (t0) user_state(&exit_state);
-    uint32_t port = 0;
-    if (rc < 0) {
-      on_run_error(rc);
-    } else {
-      switch (run->exit_reason) {
-        case KVM_EXIT_IO:
-          port = run->io.port;
-          on_io(port);
-          break;
-        case KVM_EXIT_MMIO:
-          on_mmio();
-          break;
-        case kvm::kExitMemoryFault:
-          on_memory_fault();
-          break;
-        default:
-          on_unexpected_exit(exit_reason_name(run->exit_reason));
-      }
-    }
+    // Read before handling: a forked child's handling replaces the run structure.
+    uint32_t reason = rc < 0 ? KVM_EXIT_INTR : run->exit_reason;
+    uint32_t port = on_exit(rc);
     uint32_t kind;
     if (stop_ == Stop::kNone) {
       kind = rc == -EINTR ? DUNE_EXIT_INTERRUPTED : DUNE_EXIT_OTHER;
@@ -228,7 +211,7 @@ void GuestThread::run() {
       dune_event ev{};
       ev.kind = DUNE_EV_VMEXIT;
       ev.cycles = trace::rdtsc() - t0;
-      ev.u.vmexit.kvm_reason = rc < 0 ? KVM_EXIT_INTR : run->exit_reason;
+      ev.u.vmexit.kvm_reason = reason;
       ev.u.vmexit.port = port;
       ev.u.vmexit.vector = static_cast<uint32_t>(exception_.vector);
       ev.u.vmexit.exit_kind = kind;
@@ -256,152 +239,6 @@ void GuestThread::stop_for(Stop s) {
   ++stats_.exits_by_kind[exit_kind_of(s)];
 }
 
-void GuestThread::on_io(uint32_t port) {
-  if (port == DUNE_PORT_SYSCALL) {
-    stop_for(Stop::kSyscall);
-    if (__builtin_expect(!rt_->landing_checked.load(std::memory_order_relaxed), 0))
-      check_syscall_landing();
-    dispatch_syscall(*this);
-    return;
-  }
-  int vector = Monitor::vector_of_port(port);
-  if (vector >= 0) {
-    stop_for(Stop::kException);
-    // The CPU's frame sits at the top of the ring-0 stack, below it the error
-    // code where the vector has one.
-    exception_.vector = vector;
-    exception_.frame = slot_->cpu.iret_frame();
-    exception_.error = desc::has_error_code(vector) ? reinterpret_cast<uint64_t*>(exception_.frame)[-1] : 0;
-    handle_exception(*this);
-    return;
-  }
-  if (port == DUNE_PORT_TRAP_RETURN) {
-    stop_for(Stop::kTrapReturn);
-    handle_trap_return(*this);
-    return;
-  }
-  if (port == DUNE_PORT_HYPERCALL) {
-    stop_for(Stop::kHypercall);
-    kvm_regs& r = vcpu().regs();
-    // Hardware KVM exits with RIP at the `out` and skips it at the next KVM_RUN
-    // only if RIP is unchanged; PVM exits past it. Past it on every flavour, so
-    // that a state saved now (a sandbox's launcher, a signal frame) and resumed
-    // after another exit returns from the call instead of making it again.
-    if (r.rip == reinterpret_cast<uint64_t>(dune_hypercall_out)) {
-      r.rip = reinterpret_cast<uint64_t>(dune_hypercall_done);
-      vcpu().mark_regs_dirty();
-    }
-    long result = handle_hypercall(*this, static_cast<long>(r.rax), r.rdi, r.rsi, r.rdx);
-    // kResumed: the call set the whole guest state itself (dune_jump_to_user,
-    // or a forked child whose vCPU is new: its run structure is not this one).
-    if (result == kResumed) return;
-    vcpu().regs().rax = static_cast<uint64_t>(result);
-    vcpu().mark_regs_dirty();
-    return;
-  }
-  on_unexpected_exit("I/O to an unknown port");
-}
-
-void GuestThread::check_syscall_landing() {
-  // The flavour said where `syscall` lands; confirm it once, from the code
-  // segment the guest is stopped in, and adapt if the hypervisor disagrees.
-  kvm_sregs s{};
-  if (!vcpu().get_sregs(&s)) return;
-  bool ring0 = (s.cs.selector & 3) == 0;
-  if (ring0 != rt_->traits.syscall_lands_in_ring0) {
-    log::warn("hypervisor '{}': syscall landed at CPL {}, not as expected; adapting",
-              dune_flavour_name(rt_->traits.flavour), ring0 ? 0 : 3);
-    rt_->traits.syscall_lands_in_ring0 = ring0;
-  }
-  rt_->landing_checked.store(true, std::memory_order_relaxed);
-}
-
-bool GuestThread::in_ring0() const {
-  switch (Monitor::place_of(const_cast<Vcpu&>(slot_->vcpu).regs().rip)) {
-    case Monitor::Place::kSyscallLanding: return rt_->traits.syscall_lands_in_ring0;
-    case Monitor::Place::kExceptionStub:
-    case Monitor::Place::kIretStub: return true;
-    default: return false;
-  }
-}
-
-void GuestThread::user_state(dune_tf* tf) const {
-  const kvm_regs& r = const_cast<Vcpu&>(slot_->vcpu).regs();
-  tf->rax = r.rax; tf->rbx = r.rbx; tf->rcx = r.rcx; tf->rdx = r.rdx;
-  tf->rsi = r.rsi; tf->rdi = r.rdi; tf->rbp = r.rbp;
-  tf->r8 = r.r8; tf->r9 = r.r9; tf->r10 = r.r10; tf->r11 = r.r11;
-  tf->r12 = r.r12; tf->r13 = r.r13; tf->r14 = r.r14; tf->r15 = r.r15;
-  tf->cs = desc::kUserCs;
-  tf->ss = desc::kUserDs;
-  tf->err = static_cast<uint32_t>(exception_.error);
-  tf->vector = exception_.vector >= 0 ? static_cast<uint32_t>(exception_.vector) : 0;
-  const desc::IretFrame* f = nullptr;
-  // RIP says where the guest stands; every ring-0 place is a stub of ours.
-  switch (Monitor::place_of(r.rip)) {
-    case Monitor::Place::kSyscallLanding:
-      // The state sysret returns to: after the syscall instruction.
-      tf->rip = r.rcx;
-      tf->rflags = r.r11;
-      tf->rsp = r.rsp;
-      return;
-    case Monitor::Place::kExceptionStub:
-      f = slot_->cpu.iret_frame();
-      break;
-    case Monitor::Place::kIretStub:
-      f = reinterpret_cast<const desc::IretFrame*>(r.rsp);
-      break;
-    default:
-      tf->rip = r.rip;
-      tf->rsp = r.rsp;
-      tf->rflags = r.rflags;
-      return;
-  }
-  tf->rip = f->rip;
-  tf->rsp = f->rsp;
-  tf->rflags = f->rflags;
-}
-
-void GuestThread::resume(const dune_tf& tf) {
-  bool ring0 = in_ring0();
-  kvm_regs& r = vcpu().regs();
-  r.rax = tf.rax; r.rbx = tf.rbx; r.rcx = tf.rcx; r.rdx = tf.rdx;
-  r.rsi = tf.rsi; r.rdi = tf.rdi; r.rbp = tf.rbp;
-  r.r8 = tf.r8; r.r9 = tf.r9; r.r10 = tf.r10; r.r11 = tf.r11;
-  r.r12 = tf.r12; r.r13 = tf.r13; r.r14 = tf.r14; r.r15 = tf.r15;
-  uint64_t flags = (tf.rflags & Monitor::kUserFlagsMask) | Monitor::kFlagsFixed;
-  if (ring0) {
-    // From ring 0 only an iret reaches ring 3 (a host write of CS would not be
-    // accepted by every flavour): write the frame, point the guest at iretq.
-    desc::IretFrame* f = slot_->cpu.iret_frame();
-    f->rip = tf.rip;
-    f->cs = desc::kUserCs;
-    f->rflags = flags;
-    f->rsp = tf.rsp;
-    f->ss = desc::kUserDs;
-    r.rsp = reinterpret_cast<uint64_t>(f);
-    r.rip = Monitor::iret_stub();
-    r.rflags = Monitor::kFlagsFixed & ~0x200ull;
-  } else {
-    r.rip = tf.rip;
-    r.rsp = tf.rsp;
-    r.rflags = flags;
-  }
-  vcpu().mark_regs_dirty();
-}
-
-void GuestThread::finish_syscall(long result) {
-  kvm_regs& r = vcpu().regs();
-  r.rax = static_cast<uint64_t>(result);
-  if (!rt_->traits.return_by_sysret()) {
-    // Landed in ring 3 (PVM): sysretq would fault there, so return by hand,
-    // with the registers sysret would load.
-    r.rip = r.rcx;
-    r.rflags = (r.r11 & Monitor::kUserFlagsMask) | Monitor::kFlagsFixed;
-  }
-  // Ring 0 (hardware): RIP stays at the stub, which goes on to sysretq.
-  vcpu().mark_regs_dirty();
-}
-
 bool GuestThread::retry_would_loop(uint64_t rip, uint64_t addr) {
   if (rip == retried_rip_ && addr == retried_addr_) {
     if (++retries_ > 2) {
@@ -416,7 +253,19 @@ bool GuestThread::retry_would_loop(uint64_t rip, uint64_t addr) {
   return false;
 }
 
+bool GuestThread::ready_to_exit() {
+  // From here no signal may be taken for this thread: one caught on its way
+  // out would be lost with it, where natively the kernel leaves it to the
+  // other threads. But one already caught goes to the program first, as if it
+  // had come just before the exit.
+  uint64_t mask = block_all_signals();
+  if ((pending_.empty() && !pending_.holding()) || !signals_deliverable()) return true;
+  set_sigmask(mask);
+  return false;
+}
+
 void GuestThread::exit_thread(int status) {
+  (void)block_all_signals();
   if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_end(false, status, 0);
   rt_->counters.vcpus.fetch_sub(1, std::memory_order_relaxed);
   if (tgid_ == rt_->pid) rt_->retire_stats(stats_);
@@ -434,94 +283,6 @@ void GuestThread::exit_thread(int status) {
   this->~GuestThread();
   host_arena()->deallocate(this, sizeof(GuestThread), alignof(GuestThread));
   dune_unmap_and_exit(base, len, status);
-}
-
-void GuestThread::on_mmio() {
-  stop_for(Stop::kMemory);
-  rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
-  kvm_run* run = vcpu().run();
-  uint64_t gpa = run->mmio.phys_addr;
-  uint32_t len = run->mmio.len <= 8 ? run->mmio.len : 8;
-  FaultVerdict v = rt_->mm->on_host_fault(gpa);
-  auto hva = rt_->mm->hva_of_gpa(gpa);
-  // KVM stopped the instruction to let userspace emulate the access. Where the
-  // host can make it now (the mapping changed back, a race), complete it.
-  if (hva) {
-    iovec local{run->mmio.data, len};
-    iovec remote{reinterpret_cast<void*>(*hva), len};
-    long r = run->mmio.is_write
-                 ? sys::syscall6(SYS_process_vm_writev, sys::getpid(), reinterpret_cast<long>(&local), 1,
-                                 reinterpret_cast<long>(&remote), 1, 0)
-                 : sys::syscall6(SYS_process_vm_readv, sys::getpid(), reinterpret_cast<long>(&local), 1,
-                                 reinterpret_cast<long>(&remote), 1, 0);
-    if (r == static_cast<long>(len)) return;
-  }
-  handle_host_fault(*this, hva ? *hva : gpa, run->mmio.is_write, v, host_fault_signal(v, run->mmio.is_write),
-                    false);
-}
-
-void GuestThread::on_memory_fault() {
-  stop_for(Stop::kMemory);
-  rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
-  auto* mf = reinterpret_cast<kvm::MemoryFaultExit*>(&vcpu().run()->mmio);
-  FaultVerdict v = rt_->mm->on_host_fault(mf->gpa);
-  const kvm_regs& r = vcpu().regs();
-  // Upstream KVM leaves RIP at the instruction: retrying is exact.
-  if (v.retry && !retry_would_loop(r.rip, mf->gpa)) return;
-  auto hva = rt_->mm->hva_of_gpa(mf->gpa);
-  bool is_write = (mf->flags & kvm::kMemoryFaultWrite) != 0;
-  handle_host_fault(*this, hva ? *hva : mf->gpa, is_write, v, host_fault_signal(v, is_write), true);
-}
-
-void GuestThread::on_run_error(long rc) {
-  // EINTR: a host signal (caught for the guest, queued: the loop delivers it).
-  if (rc == -EINTR || rc == -EAGAIN) return;
-  if (rc == -EFAULT) {
-    // KVM could not reach host memory behind a guest page.
-    if (vcpu().run()->exit_reason == kvm::kExitMemoryFault) {
-      on_memory_fault();
-      return;
-    }
-    // No address given: re-read the address space and retry, once or twice.
-    // If the guest page was stale the retry now faults precisely in the guest;
-    // if the same access fails again, the page is mapped and allowed but has
-    // nothing behind it (past the end of a file, a poisoned page): SIGBUS.
-    stop_for(Stop::kMemory);
-    rt_->counters.host_faults.fetch_add(1, std::memory_order_relaxed);
-    if (!retry_would_loop(vcpu().regs().rip, 0)) {
-      auto lk = rt_->mm->lock();
-      (void)rt_->mm->resync_all();
-      return;
-    }
-    handle_host_fault(*this, 0, false, FaultVerdict{}, SIGBUS, true);
-    return;
-  }
-  log::error("fatal: KVM_RUN failed: {}", log::errno_name(static_cast<int>(rc)));
-  die_with_signal(SIGSEGV);
-}
-
-void GuestThread::on_unexpected_exit(const char* what) {
-  kvm_run* run = vcpu().run();
-  const kvm_regs& r = vcpu().regs();
-  kvm_sregs s{};
-  (void)vcpu().get_sregs(&s);
-  log::error("fatal: unexpected VM exit: {} (reason {}) at rip={:#x} rsp={:#x} cs={:#x} cr2={:#x}",
-             what, run->exit_reason, r.rip, r.rsp, s.cs.selector, s.cr2);
-  struct {
-    const char* name;
-    uint64_t va;
-  } places[] = {{"rip", r.rip}, {"rsp", r.rsp}, {"idt", s.idt.base}, {"gdt", s.gdt.base},
-                {"tss", s.tr.base}, {"rsp0", slot_->cpu.rsp0() - 8}};
-  for (const auto& p : places)
-    log::error("  {} {:#x}: guest pte {:#x}", p.name, p.va, rt_->mm->guest_pte(p.va));
-  log::error("  cr0={:#x} cr3={:#x} cr4={:#x} efer={:#x} rflags={:#x}", s.cr0, s.cr3, s.cr4, s.efer,
-             static_cast<uint64_t>(r.rflags));
-  if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
-    log::error("KVM internal error suberror {}", run->internal.suberror);
-  if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
-    log::error("VM entry failed: hardware reason {:#x}",
-               static_cast<uint64_t>(run->fail_entry.hardware_entry_failure_reason));
-  die_with_signal(SIGSEGV);
 }
 
 }  // namespace dune

@@ -4,6 +4,7 @@
 #include <dune/dune.h>
 
 #include <cstdint>
+#include <optional>
 
 #include "base/mapping.h"
 #include "base/result.h"
@@ -51,7 +52,8 @@ class GuestThread {
   int tgid() const { return tgid_; }
 
   // The ring-3 state the guest resumes at if run now. At an exception: the
-  // CPU's frame; at the syscall landing: the state sysret returns to.
+  // CPU's frame; at the syscall landing: the state sysret returns to, or,
+  // before the syscall was reported, the state before the syscall instruction.
   void user_state(dune_tf* tf) const;
   // Resumes the guest at any ring-3 state tf, from wherever it is stopped.
   void resume(const dune_tf& tf);
@@ -60,6 +62,9 @@ class GuestThread {
   // True while the guest is stopped in ring 0 (a stub of the monitor).
   bool in_ring0() const;
 
+  // Blocks every signal on the host for good, unless signals caught for the
+  // guest still wait: then false, nothing blocked (they go first).
+  bool ready_to_exit();
   // Ends this thread (SYS_exit): its vCPU goes back to the pool, its host stack away.
   [[noreturn]] void exit_thread(int status);
 
@@ -85,6 +90,10 @@ class GuestThread {
   // Signals caught on the host for this thread, its sigaltstack, and the
   // signal actions it shares (CLONE_SIGHAND) or has of its own (a vfork child).
   SignalQueue& pending_signals() { return pending_; }
+  // Whether the program's handlers can run now: not while the thread runs a
+  // sandbox's code (dune_jump_to_user), whose page table and stack are not
+  // the program's; its signals wait for the next launcher handler or return.
+  bool signals_deliverable() const { return !sandbox.active; }
   AltStack& altstack() { return altstack_; }
   // The stacks the badstack check knows this thread runs on.
   ThreadStacks& stacks() { return stacks_; }
@@ -101,6 +110,10 @@ class GuestThread {
   // Points the vCPU at another page table (a sandbox's, or back).
   Status set_cr3(uint64_t root_gpa);
 
+  // The signal mask the thread takes once it runs on its host stack: a new
+  // thread is born with every signal blocked (task_spawn.cpp).
+  void set_mask_at_start(uint64_t mask) { mask_at_start_ = mask; }
+
   // Makes the current thread's vCPU one of a new VM after fork (its state: start).
   Status reset_after_fork(const GuestStart& start);
   // Gives back the vCPU and frees what this object holds, except the host
@@ -115,6 +128,12 @@ class GuestThread {
   // Records what this exit is for and counts it by reason.
   void stop_for(Stop s);
   uint32_t exit_kind_of(Stop s) const;  // a dune_exit_kind
+  // Handles what KVM_RUN returned (guest_exits.cpp); the I/O port for the trace.
+  uint32_t on_exit(long rc);
+  // Takes the report of a monitor entry: RIP past its `out` on every flavour.
+  void take_report(uint64_t out_insn);
+  // After an interrupted KVM_RUN: never leaves the guest on an unreported entry.
+  void settle_interrupted_entry();
   void on_io(uint32_t port);
   void on_mmio();
   void on_memory_fault();
@@ -139,6 +158,7 @@ class GuestThread {
   ThreadStats stats_;
   uint64_t left_ = 0;  // TSC when KVM_RUN last returned
   SignalTable* sigtable_ = &signal_table();
+  std::optional<uint64_t> mask_at_start_;
 };
 
 // A host stack for a guest thread's host side (with a guard page).

@@ -155,6 +155,8 @@ void write_stats_report(Runtime& rt, const char* end, int status) {
   out.put("}},\"faults\":{},\"faults_by_kind\":{{", s->faults());
   out.named_counts(s->faults_by_vector, 32, [](long v) { return vector_name(static_cast<int>(v)); }, "vector");
   out.put("}},\"host_faults\":{},\"signals_delivered\":{}", rt.counters.host_faults.load(), s->signals);
+  out.put(",\"syscalls_backed_out\":{},\"syscalls_restarted\":{}", s->syscalls_backed_out,
+          s->syscalls_restarted);
   out.put(",\"guest_cycles\":{},\"host_cycles\":{}", s->guest_cycles, s->host_cycles);
   if (tsc_hz > 0)
     out.put(",\"guest_seconds\":{:.6f},\"host_seconds\":{:.6f}", s->guest_cycles / tsc_hz, s->host_cycles / tsc_hz);

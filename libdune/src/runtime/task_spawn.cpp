@@ -19,6 +19,8 @@
 #include "runtime/guest_thread.h"
 #include "runtime/runtime.h"
 #include "runtime/thread_registry.h"
+#include "signals/host_signals.h"
+#include "signals/signal_delivery.h"
 #include "signals/signal_table.h"
 #include "syscalls/handlers.h"
 #include "trace/events.h"
@@ -99,6 +101,7 @@ struct ThreadBirth {
   VcpuSlot* slot;
   SignalTable* sigtable;
   bool vfork;
+  uint64_t program_mask;      // the signal mask the thread starts the guest with
   std::atomic<int> state{0};  // 0: starting; 1: running; < 0: -errno, the child gave up
   GuestThread* child = nullptr;
 };
@@ -125,6 +128,7 @@ void thread_child_main(void* p) {
   }
   GuestThread* g = t.value();
   g->vfork_child = b->vfork;
+  g->set_mask_at_start(b->program_mask);
   g->set_sigtable(b->sigtable);
   b->child = g;
   b->state.store(1, std::memory_order_release);
@@ -165,8 +169,14 @@ long spawn_thread(GuestThread& t, const CloneRequest& req) {
     table = new (host_arena()->allocate(sizeof(SignalTable), alignof(SignalTable))) SignalTable();
     for (int sig = 1; sig <= kMaxSignal; ++sig) table->set(sig, t.sigtable().get(sig));
   }
-  ThreadBirth birth{&rt, &child.start, &stack.value(), slot.value(), table, (req.flags & CLONE_VFORK) != 0};
+  ThreadBirth birth{&rt, &child.start, &stack.value(), slot.value(), table, (req.flags & CLONE_VFORK) != 0,
+                    program_sigmask(t)};
+  // The child is born with every signal blocked: until its host stack is
+  // known, a signal could not be told apart from one for the native program.
+  // It takes the program's mask once it can (GuestThread::run).
+  uint64_t host_mask = block_all_signals();
   long r = host_clone(req, stack->start(), stack->end(), &thread_child_main, &birth);
+  set_sigmask(host_mask);
   if (r > 0) futex_wait_while(&birth.state, 0);
   int state = birth.state.load(std::memory_order_acquire);
   bool own_table = table != &t.sigtable();
@@ -198,10 +208,18 @@ long spawn_process(GuestThread& t, const CloneRequest& req) {
   Runtime& rt = t.rt();
   ChildState child(t, req);
   if (!child.ok) return -EAGAIN;
+  // Every signal blocked across the fork: the child's handler would find a
+  // vCPU of the parent's VM and a queue of the parent's signals until its own
+  // VM is built. It takes the program's mask then.
+  uint64_t program_mask = program_sigmask(t);
+  uint64_t host_mask = block_all_signals();
   rt.fork_lock();
   long r = host_clone(req, 0, 0, nullptr, nullptr);
   rt.fork_unlock();
-  if (r != 0) return r;
+  if (r != 0) {
+    set_sigmask(host_mask);
+    return r;
+  }
   // The child: its memory is a copy of the parent's, the library's state
   // included, but every KVM descriptor belongs to the parent's VM.
   Status s = rt.rebuild_after_fork(t, child.start);
@@ -210,6 +228,7 @@ long spawn_process(GuestThread& t, const CloneRequest& req) {
                log::errno_name(s.error()));
     for (;;) sys::syscall6(SYS_exit_group, 127);
   }
+  set_sigmask(program_mask);
   if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_start();
   return kResumed;
 }

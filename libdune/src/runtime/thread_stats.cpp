@@ -9,6 +9,8 @@ void ThreadStats::add(const ThreadStats& o) {
   for (long i = 0; i < kMaxSyscall; ++i) syscalls_by_nr[i] += o.syscalls_by_nr[i];
   for (int i = 0; i < 32; ++i) faults_by_vector[i] += o.faults_by_vector[i];
   signals += o.signals;
+  syscalls_backed_out += o.syscalls_backed_out;
+  syscalls_restarted += o.syscalls_restarted;
   guest_cycles += o.guest_cycles;
   host_cycles += o.host_cycles;
 }

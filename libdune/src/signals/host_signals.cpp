@@ -92,18 +92,36 @@ extern "C" void dune_host_signal(int sig, siginfo_t* info, void* ucv) {
     raw_sigaction(sig, &dfl, nullptr);
     return;
   }
-  // The program's syscall, run by the host, was interrupted. If the kernel is
-  // about to restart it (RIP moved back onto the syscall instruction), stop it
-  // instead: the guest re-issues it after its handler, as it would natively.
+  // The program's syscall, run by the host, was interrupted, or was about to
+  // start (forward.S): if it has not run, or the kernel is about to restart
+  // it (RIP moved back onto the syscall instruction), stop it instead: the
+  // guest makes it again after its handler, as it would natively.
   greg_t& rip = uc->uc_mcontext.gregs[REG_RIP];
-  if (rip == reinterpret_cast<greg_t>(dune_forward_insn)) {
+  if (rip >= reinterpret_cast<greg_t>(dune_forward_check) && rip <= reinterpret_cast<greg_t>(dune_forward_insn)) {
     rip = reinterpret_cast<greg_t>(dune_forward_done);
     uc->uc_mcontext.gregs[REG_RAX] = kRestartSyscall;
   }
-  if (!t->pending_signals().push(*info)) {
+  SignalQueue& q = t->pending_signals();
+  uint64_t before;  // the interrupted code's mask, restored when this returns
+  std::memcpy(&before, &uc->uc_sigmask, sizeof before);
+  uint64_t after = before;
+  // Pending for the program now: blocked until delivered (signal_queue.h),
+  // unless the program blocks it anyway (sigsuspend let it in).
+  bool block_while_waiting = !(before & sigbit(sig));
+  if (q.push(*info, block_while_waiting)) {
+    after |= sigbit(sig);
+    // Full: the kernel keeps every further signal until the loop has room.
+    if (q.full()) {
+      q.hold(before & ~q.waiting());
+      after = ~0ull;
+    }
+  } else {
+    // Full without holding (not reached): keep it pending in the kernel.
     requeue_signal(*info);
-    return;
+    q.hold(before & ~q.waiting());
+    after = ~0ull;
   }
+  std::memcpy(&uc->uc_sigmask, &after, sizeof after);
   t->vcpu().run()->immediate_exit = 1;
 }
 
@@ -143,6 +161,12 @@ uint64_t current_sigmask() {
   uint64_t cur = 0;
   sys::syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, reinterpret_cast<long>(&cur), 8);
   return cur;
+}
+
+uint64_t block_all_signals() {
+  uint64_t all = ~0ull, old = 0;
+  sys::syscall6(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all), reinterpret_cast<long>(&old), 8);
+  return old;
 }
 
 void set_sigmask(uint64_t mask) {

@@ -30,6 +30,11 @@ bool kills_by_default(int sig);
 // Current host (== guest) signal mask, and setting it.
 uint64_t current_sigmask();
 void set_sigmask(uint64_t mask);
+// Blocks every signal on the host thread (SIGKILL and SIGSTOP aside); returns
+// the mask before. Around the library's own work that no handler may see half
+// done: a new thread's or child's birth, a thread's end.
+uint64_t block_all_signals();
+
 // Puts a signal back into the kernel's pending set of the calling thread
 // (where the program has it blocked for now).
 void requeue_signal(const siginfo_t& info);

@@ -116,7 +116,7 @@ bool setup_frame(GuestThread& t, const dune_tf& at, const siginfo_t& info, const
   f.info = info;
   if (!copy_to_guest(l.frame, &f, sizeof f)) return false;
 
-  set_sigmask(base | act.mask | ((act.flags & SA_NODEFER) ? 0 : sigbit(sig)));
+  set_program_sigmask(t, base | act.mask | ((act.flags & SA_NODEFER) ? 0 : sigbit(sig)));
   if (act.flags & SA_RESETHAND) {
     t.sigtable().set(sig, KernelSigaction{});
     (void)install_host_action(sig, KernelSigaction{});
@@ -142,21 +142,46 @@ bool setup_frame(GuestThread& t, const dune_tf& at, const siginfo_t& info, const
 
 }  // namespace
 
+uint64_t program_sigmask(GuestThread& t) {
+  // The host thread's mask is the program's, but for the signals waiting in
+  // the queue (blocked only while they wait) and while the thread holds
+  // signals back for a full queue (the program's mask is kept aside then).
+  const SignalQueue& q = t.pending_signals();
+  return q.holding() ? q.held_mask() : (current_sigmask() & ~q.waiting());
+}
+
+void set_program_sigmask(GuestThread& t, uint64_t mask) {
+  SignalQueue& q = t.pending_signals();
+  mask &= ~kUnblockable;
+  if (q.holding())
+    q.set_held_mask(mask);
+  else
+    set_sigmask(mask | q.waiting());
+}
+
+void release_held_signals(GuestThread& t) {
+  // Every signal is blocked while holding: no handler runs in between.
+  SignalQueue& q = t.pending_signals();
+  uint64_t mask = q.held_mask();
+  q.end_hold();
+  set_sigmask(mask | q.waiting());  // what the kernel kept comes in now, with room
+}
+
 void deliver_pending_signal(GuestThread& t) {
+  uint64_t cur = program_sigmask(t);
   siginfo_t info;
   if (!t.pending_signals().pop(&info)) return;
   int sig = info.si_signo;
   KernelSigaction act = t.sigtable().get(sig);
-  uint64_t cur = current_sigmask();
   // After sigsuspend and the like, the handler runs under their mask and
   // sigreturn restores the one from before (the kernel's saved_sigmask).
   uint64_t base = t.temp_mask_set ? t.temp_mask : cur;
   t.temp_mask_set = false;
-  if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) return;
-  if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL) || (base & sigbit(sig))) {
-    // The program changed its mind (or blocks it now): the kernel takes it
-    // back, pending or with its default action.
-    requeue_signal(info);
+  if (act.handler <= 1 || (base & sigbit(sig))) {
+    // The program changed its mind (SIG_IGN, SIG_DFL), or blocks it now: the
+    // kernel takes it back, to drop, to act on, or pending.
+    if (act.handler != reinterpret_cast<uint64_t>(SIG_IGN)) requeue_signal(info);
+    set_program_sigmask(t, cur);  // no longer waiting: unblocked unless the program blocks it
     return;
   }
   dune_tf at;
@@ -171,13 +196,13 @@ void deliver_pending_signal(GuestThread& t) {
 
 bool fault_signal_catchable(GuestThread& t, int signo) {
   // Linux forces a fault's signal: blocked or ignored means killed.
-  return t.sigtable().get(signo).handler > 1 && !(current_sigmask() & sigbit(signo));
+  return t.sigtable().get(signo).handler > 1 && !(program_sigmask(t) & sigbit(signo));
 }
 
 bool deliver_fault_signal(GuestThread& t, const FaultSignal& f) {
   if (!fault_signal_catchable(t, f.signo)) return false;
   KernelSigaction act = t.sigtable().get(f.signo);
-  uint64_t cur = current_sigmask();
+  uint64_t cur = program_sigmask(t);
   siginfo_t info{};
   info.si_signo = f.signo;
   info.si_code = f.code;
@@ -215,7 +240,7 @@ bool restore_signal_frame(GuestThread& t) {
   } else {
     load_init_fpu(t);
   }
-  set_sigmask(f.uc.sigmask);
+  set_program_sigmask(t, f.uc.sigmask);
   // sigreturn puts back the sigaltstack of the frame, ignoring a bad one.
   const KStack& s = f.uc.stack;
   if (s.flags & SS_DISABLE)

@@ -31,6 +31,13 @@ bool deliver_fault_signal(GuestThread& t, const FaultSignal& f);
 // still not fit): events about a fault go out before its signal's.
 bool fault_signal_catchable(GuestThread& t, int signo);
 
+// The program's signal mask for thread t, and setting it: the host thread's,
+// except while the thread holds signals back for a full queue.
+uint64_t program_sigmask(GuestThread& t);
+void set_program_sigmask(GuestThread& t, uint64_t mask);
+// Ends holding: the program's mask goes back on the host thread.
+void release_held_signals(GuestThread& t);
+
 // Ends a handler: restores the state, mask, sigaltstack and FPU saved in the
 // frame below the guest's rsp (rt_sigreturn). False if the frame is not one.
 bool restore_signal_frame(GuestThread& t);

@@ -72,8 +72,9 @@ long sys_sigaltstack(GuestThread& t, const SyscallArgs& s) {
 }
 
 long sys_with_temp_mask(GuestThread& t, const SyscallArgs& s) {
-  long ret = forward_syscall(s);
-  if (t.pending_signals().empty()) return ret;
+  long ret = forward_syscall(t, s);
+  // Not run (a signal came first): no temporary mask was ever in force.
+  if (ret == kRestartSyscall || t.pending_signals().empty()) return ret;
   // Where the syscall took a mask for its duration, a handler it was
   // interrupted for runs under that mask (Linux's saved_sigmask).
   uint64_t mask_ptr = 0;

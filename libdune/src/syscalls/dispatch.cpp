@@ -4,17 +4,27 @@
 
 #include "base/raw_syscall.h"
 #include "classic/sandbox.h"
+#include "monitor/monitor.h"
 #include "runtime/guest_thread.h"
 #include "syscalls/handlers.h"
 #include "trace/events.h"
 
 namespace dune {
 
-long forward_syscall(const SyscallArgs& s) {
+namespace {
+long forward(const SyscallArgs& s, const void* queue) {
   return dune_forward(s.nr, static_cast<long>(s.a[0]), static_cast<long>(s.a[1]),
                       static_cast<long>(s.a[2]), static_cast<long>(s.a[3]),
-                      static_cast<long>(s.a[4]), static_cast<long>(s.a[5]));
+                      static_cast<long>(s.a[4]), static_cast<long>(s.a[5]), queue);
 }
+}  // namespace
+
+long forward_syscall(GuestThread& t, const SyscallArgs& s) {
+  // Waiting signals hold a syscall back only where they can be delivered.
+  return forward(s, t.signals_deliverable() ? t.pending_signals().indices() : nullptr);
+}
+
+long forward_syscall_always(const SyscallArgs& s) { return forward(s, nullptr); }
 
 long run_syscall(GuestThread& t, const SyscallArgs& s) {
   switch (s.nr) {
@@ -37,7 +47,7 @@ long run_syscall(GuestThread& t, const SyscallArgs& s) {
     case SYS_close_range: return sys_close_range(t, s);
     case SYS_execve:
     case SYS_execveat: return sys_exec(t, s);
-    case SYS_exit: sys_exit(t, s);
+    case SYS_exit: return sys_exit(t, s);
     case SYS_exit_group: sys_exit_group(t, s);
     case SYS_clone: return sys_clone(t, s);
     case SYS_clone3: return sys_clone3(t, s);
@@ -51,7 +61,7 @@ long run_syscall(GuestThread& t, const SyscallArgs& s) {
     case SYS_pselect6:
     case SYS_epoll_pwait:
     case SYS_epoll_pwait2: return sys_with_temp_mask(t, s);
-    default: return forward_syscall(s);
+    default: return forward_syscall(t, s);
   }
 }
 
@@ -63,8 +73,9 @@ void complete(GuestThread& t, const SyscallArgs& s, long ret) {
   if (ret == kResumed) return;
   if (ret == kRestartSyscall) {
     kvm_regs& r = t.vcpu().regs();
-    r.rcx -= 2;  // back onto the syscall instruction
+    r.rcx -= Monitor::kSyscallInsnBytes;  // back onto the syscall instruction
     ret = s.nr;
+    ++t.stats().syscalls_restarted;
   }
   t.finish_syscall(ret);
 }

@@ -11,13 +11,13 @@
 
 namespace dune {
 
-long sys_on_fd(GuestThread&, const SyscallArgs& s) {
+long sys_on_fd(GuestThread& t, const SyscallArgs& s) {
   // close, dup, fcntl: a descriptor the program never had.
   if (own_fds::owns(static_cast<int>(s.a[0]))) return -EBADF;
-  return forward_syscall(s);
+  return forward_syscall(t, s);
 }
 
-long sys_dup_onto(GuestThread&, const SyscallArgs& s) {
+long sys_dup_onto(GuestThread& t, const SyscallArgs& s) {
   int oldfd = static_cast<int>(s.a[0]), newfd = static_cast<int>(s.a[1]);
   if (own_fds::owns(oldfd)) return -EBADF;
   // The program wants the number: the library's descriptor moves away first.
@@ -25,18 +25,19 @@ long sys_dup_onto(GuestThread&, const SyscallArgs& s) {
     int e = own_fds::evict(newfd);
     if (e < 0) return e;
   }
-  return forward_syscall(s);
+  return forward_syscall(t, s);
 }
 
-long sys_close_range(GuestThread&, const SyscallArgs& s) {
+long sys_close_range(GuestThread& t, const SyscallArgs& s) {
   unsigned first = static_cast<unsigned>(s.a[0]), last = static_cast<unsigned>(s.a[1]);
-  if (first > last) return forward_syscall(s);  // the kernel's EINVAL
+  if (first > last) return forward_syscall(t, s);  // the kernel's EINVAL
   // Close what the program has in [first, last], around the library's.
   struct Ctx {
+    GuestThread* t;
     const SyscallArgs* s;
     unsigned next, last;
     long result;
-  } ctx{&s, first, last, 0};
+  } ctx{&t, &s, first, last, 0};
   own_fds::for_each(
       [](int fd, void* p) {
         auto* c = static_cast<Ctx*>(p);
@@ -46,7 +47,7 @@ long sys_close_range(GuestThread&, const SyscallArgs& s) {
           SyscallArgs part = *c->s;
           part.a[0] = c->next;
           part.a[1] = u - 1;
-          c->result = forward_syscall(part);
+          c->result = forward_syscall(*c->t, part);
         }
         c->next = u + 1;
       },
@@ -56,7 +57,7 @@ long sys_close_range(GuestThread&, const SyscallArgs& s) {
   if (ctx.next > last) return 0;
   SyscallArgs rest = s;
   rest.a[0] = ctx.next;
-  return forward_syscall(rest);
+  return forward_syscall(t, rest);
 }
 
 }  // namespace dune

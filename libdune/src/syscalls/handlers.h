@@ -38,7 +38,8 @@ long sys_close_range(GuestThread& t, const SyscallArgs& s);
 
 // Process (process_syscalls.cpp).
 long sys_arch_prctl(GuestThread& t, const SyscallArgs& s);
-[[noreturn]] void sys_exit(GuestThread& t, const SyscallArgs& s);
+// Ends the thread; or kRestartSyscall when signals for it wait (they first).
+long sys_exit(GuestThread& t, const SyscallArgs& s);
 [[noreturn]] void sys_exit_group(GuestThread& t, const SyscallArgs& s);
 long sys_exec(GuestThread& t, const SyscallArgs& s);
 

@@ -54,7 +54,7 @@ long sys_mmap(GuestThread& t, const SyscallArgs& s) {
     align = 1ull << (shift ? shift : 21);
   }
   uint64_t l = (len + align - 1) & ~(align - 1);
-  if (len == 0 || l < len) return forward_syscall(s);  // the kernel's EINVAL/ENOMEM
+  if (len == 0 || l < len) return forward_syscall_always(s);  // the kernel's EINVAL/ENOMEM
   MemoryManager& mm = mm_of(t);
   auto lk = mm.lock();
   std::optional<Range> fixed;
@@ -62,7 +62,7 @@ long sys_mmap(GuestThread& t, const SyscallArgs& s) {
   if (accessible(prot) && !fits(mm, "mmap", fixed ? mm.uncovered(*fixed) : l)) return -ENOMEM;
   // MAP_FIXED replaces what was there: take it away from the guest first.
   if (fixed) mm.lower(*fixed, PROT_NONE);
-  long r = forward_syscall(s);
+  long r = forward_syscall_always(s);
   if (sys::is_error(r)) {
     if (fixed) (void)mm.resync(*fixed);
     return r;
@@ -83,11 +83,11 @@ long sys_mmap(GuestThread& t, const SyscallArgs& s) {
 
 long sys_munmap(GuestThread& t, const SyscallArgs& s) {
   auto range = user_range(s.a[0], s.a[1]);
-  if (!range || s.a[1] == 0) return forward_syscall(s);
+  if (!range || s.a[1] == 0) return forward_syscall_always(s);
   MemoryManager& mm = mm_of(t);
   auto lk = mm.lock();
   mm.lower(*range, PROT_NONE);
-  long r = forward_syscall(s);
+  long r = forward_syscall_always(s);
   if (r == 0)
     mm.remove(*range);
   else
@@ -98,12 +98,12 @@ long sys_munmap(GuestThread& t, const SyscallArgs& s) {
 long sys_mprotect(GuestThread& t, const SyscallArgs& s) {
   auto range = user_range(s.a[0], s.a[1]);
   int prot = static_cast<int>(s.a[2]);
-  if (!range || range->empty()) return forward_syscall(s);
+  if (!range || range->empty()) return forward_syscall_always(s);
   MemoryManager& mm = mm_of(t);
   auto lk = mm.lock();
   if (!fits(mm, "mprotect", mm.new_coverage(*range, prot))) return -ENOMEM;
   mm.lower(*range, prot & kProtRwx);
-  long r = forward_syscall(s);
+  long r = forward_syscall_always(s);
   // PROT_GROWSDOWN/UP move the start or end to the whole stack: ask the kernel.
   if (r != 0 || (prot & (PROT_GROWSDOWN | PROT_GROWSUP)))
     (void)mm.resync(*range);
@@ -116,7 +116,7 @@ long sys_mremap(GuestThread& t, const SyscallArgs& s) {
   uint64_t old_addr = s.a[0], old_len = s.a[1], new_len = s.a[2];
   int flags = static_cast<int>(s.a[3]);
   auto old_range = user_range(old_addr, old_len);
-  if (!old_range || new_len == 0) return forward_syscall(s);
+  if (!old_range || new_len == 0) return forward_syscall_always(s);
   MemoryManager& mm = mm_of(t);
   auto lk = mm.lock();
   auto attrs = mm.attrs_at(old_addr);
@@ -134,7 +134,7 @@ long sys_mremap(GuestThread& t, const SyscallArgs& s) {
   else if (new_l < old_l)
     mm.lower(Range{old_addr + new_l, old_addr + old_l}, PROT_NONE);
   if (dest) mm.lower(*dest, PROT_NONE);
-  long r = forward_syscall(s);
+  long r = forward_syscall_always(s);
   if (sys::is_error(r)) {
     (void)mm.resync(*old_range);
     if (dest) (void)mm.resync(*dest);
@@ -165,7 +165,7 @@ long sys_brk(GuestThread& t, const SyscallArgs& s) {
   if (want > old_brk && !fits(mm, "brk", mm.uncovered(Range{old_end, page_up(want)})))
     return static_cast<long>(old_brk);  // brk reports failure by not moving
   if (want && want < old_brk) mm.lower(Range{page_up(want), old_end}, PROT_NONE);
-  long r = forward_syscall(s);
+  long r = forward_syscall_always(s);
   uint64_t new_end = page_up(static_cast<uint64_t>(r));
   if (new_end > old_end) {
     RegionAttrs heap{PROT_READ | PROT_WRITE, RegionKind::kHeap};
@@ -189,11 +189,11 @@ long sys_madvise(GuestThread& t, const SyscallArgs& s) {
                  advice == kMadvGuardInstall || advice == kMadvGuardRemove;
   // Everything else (DONTNEED, FREE, ...) changes pages, not mappings: KVM's
   // MMU notifier already sees it.
-  if (!range || !tracked) return forward_syscall(s);
+  if (!range || !tracked) return forward_syscall_always(s);
   MemoryManager& mm = mm_of(t);
   auto lk = mm.lock();
   if (advice == kMadvGuardInstall) mm.lower(*range, PROT_NONE);
-  long r = forward_syscall(s);
+  long r = forward_syscall_always(s);
   if (r != 0) {
     if (advice == kMadvGuardInstall) (void)mm.resync(*range);
     return r;
@@ -209,7 +209,7 @@ long sys_shmat(GuestThread& t, const SyscallArgs& s) {
   int shmflg = static_cast<int>(s.a[2]);
   shmid_ds ds{};
   if (sys::syscall6(SYS_shmctl, static_cast<long>(s.a[0]), IPC_STAT, reinterpret_cast<long>(&ds)) != 0)
-    return forward_syscall(s);  // let the kernel report the bad id
+    return forward_syscall_always(s);  // let the kernel report the bad id
   uint64_t l = page_up(ds.shm_segsz);
   MemoryManager& mm = mm_of(t);
   auto lk = mm.lock();
@@ -217,7 +217,7 @@ long sys_shmat(GuestThread& t, const SyscallArgs& s) {
   std::optional<Range> replaced;
   if ((shmflg & SHM_REMAP) && s.a[1]) replaced = user_range(s.a[1] & ~(SHMLBA - 1ull), l);
   if (replaced) mm.lower(*replaced, PROT_NONE);
-  long r = forward_syscall(s);
+  long r = forward_syscall_always(s);
   if (sys::is_error(r)) {
     if (replaced) (void)mm.resync(*replaced);
     return r;
@@ -242,7 +242,7 @@ long sys_shmdt(GuestThread& t, const SyscallArgs& s) {
   // take the whole region away from the guest, then ask what is left.
   auto region = mm.region_at(s.a[0]);
   if (region) mm.lower(*region, PROT_NONE);
-  long r = forward_syscall(s);
+  long r = forward_syscall_always(s);
   if (region) (void)mm.resync(*region);
   return r;
 }
@@ -252,7 +252,7 @@ long sys_remap_file_pages(GuestThread& t, const SyscallArgs& s) {
   auto lk = mm.lock();
   auto range = user_range(s.a[0] & ~(kPage - 1), s.a[1]);
   if (range) mm.lower(*range, PROT_NONE);
-  long r = forward_syscall(s);
+  long r = forward_syscall_always(s);
   if (range) (void)mm.resync(*range);
   return r;
 }

@@ -9,6 +9,7 @@
 #include "base/raw_syscall.h"
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
+#include "runtime/last_thread.h"
 #include "runtime/runtime.h"
 #include "runtime/stats_report.h"
 #include "syscalls/handlers.h"
@@ -42,18 +43,27 @@ long sys_arch_prctl(GuestThread& t, const SyscallArgs& s) {
       return copy_to_guest(s.a[1], &value, sizeof(value)) ? 0 : -EFAULT;
     }
     default:
-      return forward_syscall(s);
+      return forward_syscall(t, s);
   }
 }
 
-void sys_exit(GuestThread& t, const SyscallArgs& s) {
-  t.exit_thread(static_cast<int>(s.a[0]));
+long sys_exit(GuestThread& t, const SyscallArgs& s) {
+  if (!t.ready_to_exit()) return kRestartSyscall;
+  int status = static_cast<int>(s.a[0]);
+  // Other threads in Dune mode: not the last (the scan is for native ones).
+  bool alone = t.rt().counters.vcpus.load(std::memory_order_relaxed) <= 1;
+  if (alone && t.tgid() == t.rt().pid && is_last_program_thread()) {
+    // The process ends with this thread, with its status (last_thread.h).
+    SyscallArgs group{SYS_exit_group, {static_cast<uint64_t>(status)}};
+    sys_exit_group(t, group);
+  }
+  t.exit_thread(status);
 }
 
 void sys_exit_group(GuestThread& t, const SyscallArgs& s) {
   if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_end(true, static_cast<int>(s.a[0] & 0xff), 0);
   write_stats_report(t.rt(), "exit", static_cast<int>(s.a[0] & 0xff));
-  for (;;) forward_syscall(s);
+  for (;;) forward_syscall_always(s);
 }
 
 namespace {
@@ -88,7 +98,7 @@ long sys_exec(GuestThread& t, const SyscallArgs& s) {
     write_stats_report(t.rt(), "exec", 0);
     if (trace::wanted(DUNE_EV_EXEC)) trace::emit_exec(s.nr, s.a);
   }
-  return forward_syscall(s);
+  return forward_syscall(t, s);
 }
 
 }  // namespace dune

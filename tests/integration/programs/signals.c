@@ -31,14 +31,6 @@ static void check(int ok, const char *what) {
   if (!ok) ++failures;
 }
 
-static void set_handler(int sig, void (*fn)(int, siginfo_t *, void *), int flags) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = fn;
-  sa.sa_flags = SA_SIGINFO | flags;
-  sigemptyset(&sa.sa_mask);
-  sigaction(sig, &sa, NULL);
-}
 
 /* 1. The garbage collector's pattern: SIGSEGV, mprotect, return, retry. */
 static char *gc_page;
@@ -128,7 +120,7 @@ int main(int argc, char **argv) {
 
   /* 1 */
   gc_page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  set_handler(SIGSEGV, on_segv, 0);
+  dune_test_handle_info(SIGSEGV, on_segv, 0);
   gc_page[10] = 5;
   check(gc_page[10] == 5, "SIGSEGV handler mprotects and returns: the write completes");
   check(segv_code == SEGV_ACCERR && segv_addr == (uintptr_t)gc_page + 10, "si_code SEGV_ACCERR, si_addr the byte");
@@ -141,7 +133,7 @@ int main(int argc, char **argv) {
   signal(SIGSEGV, SIG_DFL);
 
   /* 2 */
-  set_handler(SIGFPE, on_fpe, 0);
+  dune_test_handle_info(SIGFPE, on_fpe, 0);
   int code = sigsetjmp(jump, 1);
   if (code == 0) {
     int zero = 0;
@@ -153,14 +145,14 @@ int main(int argc, char **argv) {
   check(!sigismember(&cur, SIGFPE), "siglongjmp restored the signal mask");
 
   /* 3 */
-  set_handler(SIGILL, on_ill, 0);
+  dune_test_handle_info(SIGILL, on_ill, 0);
   __asm__ volatile("ud2");
   check(1, "a handler that edits REG_RIP skips the faulting instruction");
 
   /* 4: SIGALRM from setitimer interrupts a CPU-bound loop 100 times (10 with
    * DUNE_TEST_QUICK). */
   const int want_alarms = (int)dune_test_count(100, 3);
-  set_handler(SIGALRM, on_alarm, SA_RESTART);
+  dune_test_handle_info(SIGALRM, on_alarm, SA_RESTART);
   struct itimerval it = every(1000);
   setitimer(ITIMER_REAL, &it, NULL);
   volatile uint64_t spin = 0;
@@ -176,7 +168,7 @@ int main(int argc, char **argv) {
   check(alarms >= want_alarms, "SIGALRM from setitimer interrupts a busy loop 100 times");
 
   /* 5: blocked stays pending until unblocked; the handler runs with it blocked. */
-  set_handler(SIGUSR1, on_usr1, 0);
+  dune_test_handle_info(SIGUSR1, on_usr1, 0);
   sigset_t usr1;
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
@@ -188,10 +180,10 @@ int main(int argc, char **argv) {
   sigprocmask(SIG_UNBLOCK, &usr1, NULL);
   check(usr1_count == 1 && nested_blocked, "unblocked: delivered once, blocked inside its handler");
 
-  set_handler(SIGUSR1, on_usr1, SA_NODEFER);
+  dune_test_handle_info(SIGUSR1, on_usr1, SA_NODEFER);
   raise(SIGUSR1);
   check(usr1_count == 2 && !nested_blocked, "SA_NODEFER: not blocked inside the handler");
-  set_handler(SIGUSR1, on_usr1, SA_RESETHAND);
+  dune_test_handle_info(SIGUSR1, on_usr1, SA_RESETHAND);
   raise(SIGUSR1);
   struct sigaction now;
   sigaction(SIGUSR1, NULL, &now);
@@ -200,7 +192,7 @@ int main(int argc, char **argv) {
   static char alt[64 * 1024];
   stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt, .ss_flags = 0};
   check(sigaltstack(&ss, NULL) == 0, "sigaltstack");
-  set_handler(SIGUSR1, on_usr1, SA_ONSTACK);
+  dune_test_handle_info(SIGUSR1, on_usr1, SA_ONSTACK);
   raise(SIGUSR1);
   check(handler_stack > (uintptr_t)alt && handler_stack < (uintptr_t)alt + sizeof alt,
         "SA_ONSTACK: the handler runs on the sigaltstack");
@@ -210,7 +202,7 @@ int main(int argc, char **argv) {
 
   /* sigsuspend: the handler runs under the suspend mask, the old mask returns. */
   sigprocmask(SIG_BLOCK, &usr1, NULL);
-  set_handler(SIGUSR1, on_usr1, 0);
+  dune_test_handle_info(SIGUSR1, on_usr1, 0);
   union sigval v = {0};
   sigqueue(getpid(), SIGUSR1, v); /* pending: blocked */
   int before = usr1_count;
@@ -237,7 +229,7 @@ int main(int argc, char **argv) {
 
   /* timer_create */
   alarms = 0;
-  set_handler(SIGRTMIN, on_alarm, 0);
+  dune_test_handle_info(SIGRTMIN, on_alarm, 0);
   timer_t timer;
   struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN};
   long ns = dune_test_usec(2000) * 1000;
@@ -250,7 +242,7 @@ int main(int argc, char **argv) {
   check(alarms >= ticks, "timer_create: 10 SIGRTMIN, pause() returns after each");
 
   /* 6: vector registers survive a handler that uses them. */
-  set_handler(SIGUSR2, on_usr2, 0);
+  dune_test_handle_info(SIGUSR2, on_usr2, 0);
   double in = 3.25, out;
   __asm__ volatile("movsd %1, %%xmm7\n"
                    "mov $62, %%eax\n" /* kill(getpid(), SIGUSR2) */
@@ -264,7 +256,7 @@ int main(int argc, char **argv) {
   /* 7: a blocking read on a pipe, interrupted. */
   if (pipe(pipe_fds)) return 1;
   alarms = 0;
-  set_handler(SIGALRM, on_alarm_write, SA_RESTART);
+  dune_test_handle_info(SIGALRM, on_alarm_write, SA_RESTART);
   struct itimerval two = every(20000);
   setitimer(ITIMER_REAL, &two, NULL);
   char c = 0;
@@ -273,13 +265,13 @@ int main(int argc, char **argv) {
   check(n == 1 && c == 'x' && alarms >= 2, "SA_RESTART: read on a pipe restarts after the handler");
 
   alarms = 0;
-  set_handler(SIGALRM, on_alarm, 0);
+  dune_test_handle_info(SIGALRM, on_alarm, 0);
   arm(20000);
   errno = 0;
   n = read(pipe_fds[0], &c, 1);
   check(n == -1 && errno == EINTR && alarms == 1, "without SA_RESTART: read returns EINTR");
 
-  set_handler(SIGALRM, on_alarm, SA_RESTART);
+  dune_test_handle_info(SIGALRM, on_alarm, SA_RESTART);
   arm(20000);
   struct timespec req = {5, 0}, rem = {0, 0};
   errno = 0;
@@ -298,13 +290,13 @@ int main(int argc, char **argv) {
    * a restart block (EINTR once a handler ran). As natively. */
   alarms = 0;
   futex_word = 0;
-  set_handler(SIGALRM, on_alarm_wake, SA_RESTART);
+  dune_test_handle_info(SIGALRM, on_alarm_wake, SA_RESTART);
   setitimer(ITIMER_REAL, &two, NULL);
   errno = 0;
   long fr = syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
   setitimer(ITIMER_REAL, &off, NULL);
   check(alarms >= 2 && (fr == 0 || errno == EAGAIN), "futex wait: restarted after the handler (SA_RESTART)");
-  set_handler(SIGALRM, on_alarm, SA_RESTART);
+  dune_test_handle_info(SIGALRM, on_alarm, SA_RESTART);
   arm(20000);
   futex_word = 0;
   struct timespec ft = {2 + dune_test_usec(20000) / 1000000, 0};

@@ -5,9 +5,13 @@
 #define DUNE_TEST_SUPPORT_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <dune/dune.h>
 
@@ -43,6 +47,63 @@ static inline long dune_test_usec(long usec) {
   const char *v = getenv("DUNE_TEST_TIME_SCALE");
   long scale = v ? atol(v) : 1;
   return usec * (scale > 0 ? scale : 1);
+}
+
+/* A signal period of at least usec that is also long against what one
+ * signal costs where the program runs: ten deliveries to itself, measured
+ * here (kill, the handler, its return). Natively that is microseconds; in
+ * Dune mode every delivery takes VM exits, on PVM ~100 us, on the emulated
+ * beds milliseconds of their clock. At ten times that the program still
+ * spends most of its time between two signals, as a program under a timer
+ * does natively; faster, it would only take signals (natively as well). */
+static int dune_test_calibration_signals;
+static inline void dune_test_count_signal(int sig) {
+  (void)sig;
+  ++dune_test_calibration_signals;
+}
+static inline long dune_test_signal_period_usec(long usec) {
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = dune_test_count_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGURG, &sa, &old);
+  const int n = 50;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int i = 0; i < n; ++i) kill(getpid(), SIGURG);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  sigaction(SIGURG, &old, NULL);
+  long ns = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
+  long ten_deliveries_us = ns / n * 10 / 1000;
+  return ten_deliveries_us > usec ? ten_deliveries_us : usec;
+}
+
+/* One line per check, "NAME: WHAT ... ok|FAIL", failures counted. */
+static int dune_test_failures;
+static inline void dune_test_check(const char *name, int ok, const char *what) {
+  printf("%s: %-66s %s\n", name, what, ok ? "ok" : "FAIL");
+  fflush(stdout);
+  if (!ok) ++dune_test_failures;
+}
+
+/* A handler for sig (sa_handler form), with flags and an empty sa_mask. */
+static inline void dune_test_handle(int sig, void (*fn)(int), int flags) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = fn;
+  sa.sa_flags = flags;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, NULL);
+}
+
+/* The same for an SA_SIGINFO handler. */
+static inline void dune_test_handle_info(int sig, void (*fn)(int, siginfo_t *, void *), int flags) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = fn;
+  sa.sa_flags = SA_SIGINFO | flags;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, NULL);
 }
 
 /* Enters Dune mode, or stays native when the program was given --native: the

@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
   }
   struct dune_stats st;
   dune_get_stats(&st);
-  printf("threads: after all threads joined: %llu vCPUs alive\n", (unsigned long long)st.vcpus);
+  fprintf(stderr, "threads: after all threads joined: %llu vCPUs alive\n", (unsigned long long)st.vcpus);
   check(!dune_is_active() || st.vcpus == 1, "no vCPU left behind");
 
   fflush(stdout);
