@@ -2,6 +2,7 @@
 /* vcpu_run.c - DUNE_RUN: enter the guest until something needs user space, and handle the exits. */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/task_work.h>
 #include <linux/vtime.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
@@ -346,12 +347,13 @@ static int handle_exit(struct dune_vcpu *v)
 }
 
 /* Work the kernel does on the way back to user space, which a module cannot run itself: a
- * signal, and the task work of TIF_NOTIFY_RESUME (among it the expiry of ITIMER_PROF,
- * ITIMER_VIRTUAL and POSIX CPU timers). A guest that makes no exit to user space (a loop,
- * in-kernel syscalls) would otherwise never see those timers fire. */
+ * signal, and task work (among it the expiry of ITIMER_PROF, ITIMER_VIRTUAL and POSIX CPU
+ * timers). A guest that makes no exit to user space (a loop, in-kernel syscalls) would
+ * otherwise never see those timers fire. Not all of TIF_NOTIFY_RESUME: rseq sets it at every
+ * preemption, and a return for it would be an exit the program did not make. */
 static bool work_for_user_mode(void)
 {
-	return signal_pending(current) || test_thread_flag(TIF_NOTIFY_RESUME);
+	return signal_pending(current) || task_work_pending(current);
 }
 
 /* One entry and exit, with preemption and interrupts off around the switch. */

@@ -57,6 +57,7 @@ static void note_bad(struct worker *w, long *counter, long value) {
 static long per_round;
 static int timer_kind;
 static long timer_usec, flood_pace_usec;
+static int native_run;
 
 static void one_round(struct worker *w) {
   int fd = open(w->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -91,9 +92,9 @@ static void one_round(struct worker *w) {
 }
 
 /* Rounds until enough signals came (so that the windows were crossed), or
- * for at most 100 signal periods (a CPU-time timer counts in ticks, and
- * ITIMER_VIRTUAL only the program's own time), at least min_rounds and at
- * most max_rounds. */
+ * for at most 100 signal periods and a second (a CPU-time timer counts in
+ * ticks, and ITIMER_VIRTUAL only user time, a small part of a loop of
+ * syscalls), at least min_rounds and at most max_rounds. */
 static long min_rounds, max_rounds, want_signals;
 static struct timespec config_start;
 static long elapsed_usec(void) {
@@ -107,7 +108,7 @@ static void *worker_main(void *p) {
     one_round(w);
     if (w->rounds >= max_rounds) break;
     if (w->rounds < min_rounds) continue;
-    if (atomic_load(&handled) >= want_signals || elapsed_usec() > 100 * timer_usec) break;
+    if (atomic_load(&handled) >= want_signals || elapsed_usec() > 100 * timer_usec + 1000000) break;
   }
   unlink(w->path);
   return NULL;
@@ -143,8 +144,12 @@ static void run_workers(int n, const char *what) {
   check(bad == 0, line);
   snprintf(line, sizeof line, "%s: no EINTR from regular files or getitimer", what);
   check(eintr == 0, line);
-  snprintf(line, sizeof line, "%s: signals came while the loops ran", what);
-  check(atomic_load(&handled) > 0, line);
+  /* In Dune mode, or the checks above proved nothing. Natively ITIMER_VIRTUAL
+   * may stay silent: a loop of syscalls has next to no user time there. */
+  if (!native_run) {
+    snprintf(line, sizeof line, "%s: signals came while the loops ran", what);
+    check(atomic_load(&handled) > 0, line);
+  }
   fprintf(stderr, "signal_syscalls: %s: %ld rounds of %ld, %ld signals handled\n", what, rounds, per_round,
           atomic_load(&handled));
 }
@@ -243,6 +248,7 @@ static void kill_flood_case(int restart, int n) {
 
 int main(int argc, char **argv) {
   dune_test_enter("signal_syscalls", argc, argv);
+  native_run = argc > 1 && strcmp(argv[1], "--native") == 0;
   /* Signals every millisecond (longer where syscalls are slow, so that one
    * delivery stays well inside an interval), until enough have come to have
    * crossed every window many times, or for a bounded number of rounds. */
