@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "kvm/flavour.h"
+#include "kvm/host_cpu.h"
 #include "monitor/descriptors.h"
 #include "monitor/monitor.h"
 #include "monitor/ports.h"
@@ -112,6 +114,21 @@ TEST(MonitorPlaces, ReportingInstructionsAreOutImm8) {
   for (int v = 0; v < DUNE_EXCEPTION_STUBS; ++v) {
     EXPECT_EQ(bytes(Monitor::exception_stub(v))[0], 0xe6) << v;
     EXPECT_EQ(bytes(Monitor::exception_stub(v))[1], DUNE_PORT_EXCEPTION + v) << v;
+  }
+}
+
+// TR at entry: a busy 64-bit TSS where VT-x's entry checks want it; an
+// available one on AMD-V, whose emulation in QEMU (the AMD bed) faults every
+// ring-3 `out` through the I/O bitmap otherwise.
+TEST(MonitorSregs, TrTypeFollowsTheFlavour) {
+  HostCpu cpu{};
+  for (dune_flavour f : {DUNE_FLAVOUR_VMX, DUNE_FLAVOUR_PVM, DUNE_FLAVOUR_MODULE, DUNE_FLAVOUR_OTHER,
+                         DUNE_FLAVOUR_SVM}) {
+    kvm_sregs s{};
+    fill_sregs(s, 0x100000, 0x200000, 0x300000, 0, 0, monitor_features(cpu, traits_for(f)));
+    EXPECT_EQ(s.tr.type, f == DUNE_FLAVOUR_SVM ? 0x9 : 0xb) << dune_flavour_name(f);
+    EXPECT_EQ(s.tr.present, 1);
+    EXPECT_EQ(s.tr.selector, desc::kTss);
   }
 }
 

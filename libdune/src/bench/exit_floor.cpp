@@ -112,7 +112,7 @@ extern "C" DUNE_API int dune_bench_exit_floor(uint64_t* samples, size_t n) {
   kvm_sregs sregs{};
   s = vcpu->get_sregs(&sregs);
   if (!s) return fail("KVM_GET_SREGS", s.error());
-  fill_sregs(sregs, base + kCpuOffset, base + kIdtOffset, kMemGpa, 0, 0, monitor_features(cpu));
+  fill_sregs(sregs, base + kCpuOffset, base + kIdtOffset, kMemGpa, 0, 0, monitor_features(cpu, traits));
   s = vcpu->set_sregs(sregs);
   if (!s) return fail("KVM_SET_SREGS", s.error());
   kvm_msr_entry msrs[8];

@@ -28,8 +28,10 @@ FlavourTraits traits_for(dune_flavour f) {
       t.syscall_lands_in_ring0 = false;
       t.host_faults_as_mmio = true;
       break;
-    case DUNE_FLAVOUR_VMX:
     case DUNE_FLAVOUR_SVM:
+      t.tr_busy = false;
+      break;
+    case DUNE_FLAVOUR_VMX:
     case DUNE_FLAVOUR_MODULE:
     case DUNE_FLAVOUR_OTHER:
     case DUNE_FLAVOUR_UNKNOWN:

@@ -29,6 +29,13 @@ struct FlavourTraits {
   // RIP still at the instruction. PVM: a KVM_EXIT_MMIO exit with the access
   // dropped and RIP already past the instruction.
   bool host_faults_as_mmio = false;
+
+  // The type of TSS the guest's TR says it holds at entry. VT-x's entry checks
+  // want a busy 64-bit TSS (11). AMD-V checks nothing and the CPU ignores the
+  // busy bit; but QEMU's emulation of AMD-V (the AMD test bed) takes a ring-3
+  // `out` through the TSS's I/O bitmap only when TR says "available" (9), and
+  // raises #GP on every hypercall otherwise (docs/platform-notes.md).
+  bool tr_busy = true;
 };
 
 // Detects the flavour of /dev/kvm from the loaded KVM modules and the CPU

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "kvm/flavour.h"
 #include "kvm/host_cpu.h"
 #include "mm/memory_manager.h"
 #include "monitor/ports.h"
@@ -82,8 +83,8 @@ int Monitor::vector_at_entry(uint64_t rip) {
   return static_cast<int>(off / DUNE_STUB_STRIDE);
 }
 
-MonitorFeatures monitor_features(const HostCpu& cpu) {
-  return MonitorFeatures{cpu.has_nx, cpu.has_fsgsbase, cpu.has_xsave};
+MonitorFeatures monitor_features(const HostCpu& cpu, const FlavourTraits& traits) {
+  return MonitorFeatures{cpu.has_nx, cpu.has_fsgsbase, cpu.has_xsave, traits.tr_busy};
 }
 
 void write_idt(uint64_t* gates) {
@@ -136,7 +137,7 @@ void fill_sregs(kvm_sregs& s, uint64_t block, uint64_t idt, uint64_t cr3, uint64
   s.tr.base = block + CpuBlock::kTssOffset;
   s.tr.limit = CpuBlock::kTssLimit;
   s.tr.selector = desc::kTss;
-  s.tr.type = 0xb;  // busy 64-bit TSS
+  s.tr.type = f.tr_busy ? 0xb : 0x9;  // busy or available 64-bit TSS
   s.tr.present = 1;
   s.ldt = {};
   s.ldt.type = 2;
@@ -174,8 +175,8 @@ uint32_t fill_msrs(kvm_msr_entry* out, uint32_t tsc_aux) {
   return n;
 }
 
-Status Monitor::init(MemoryManager& mm, const HostCpu& cpu) {
-  features_ = monitor_features(cpu);
+Status Monitor::init(MemoryManager& mm, const HostCpu& cpu, const FlavourTraits& traits) {
+  features_ = monitor_features(cpu, traits);
   auto idt = mm.allocate_monitor(4096, PROT_READ | PROT_WRITE);
   if (!idt) return Error(idt.error());
   idt_ = std::move(idt.value());

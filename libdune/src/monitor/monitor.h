@@ -12,6 +12,7 @@
 namespace dune {
 
 class MemoryManager;
+struct FlavourTraits;
 struct HostCpu;
 
 // The structures one vCPU needs for itself: GDT (its TSS descriptor), TSS with
@@ -40,8 +41,9 @@ struct MonitorFeatures {
   bool nx = false;
   bool fsgsbase = false;
   bool xsave = false;
+  bool tr_busy = true;  // FlavourTraits::tr_busy
 };
-MonitorFeatures monitor_features(const HostCpu& cpu);
+MonitorFeatures monitor_features(const HostCpu& cpu, const FlavourTraits& traits);
 
 // Writers of the tables, into memory the caller provides (also used by the
 // minimal VM that measures the exit floor).
@@ -57,7 +59,7 @@ uint32_t fill_msrs(kvm_msr_entry* out, uint32_t tsc_aux);
 class Monitor {
  public:
   // Builds the IDT (shared by all vCPUs).
-  Status init(MemoryManager& mm, const HostCpu& cpu);
+  Status init(MemoryManager& mm, const HostCpu& cpu, const FlavourTraits& traits);
   Result<CpuBlock> make_cpu_block(MemoryManager& mm, uint32_t cpu_node) const;
 
   // System registers for ring 3 on block b, with page tables at cr3.

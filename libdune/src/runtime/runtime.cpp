@@ -173,7 +173,7 @@ Result<Runtime*> Runtime::create() {
     rt->~Runtime();
     return Error(s.error() == -ENOSPC ? -ENOMEM : s.error());
   }
-  s = rt->monitor.init(*rt->mm, cpu);
+  s = rt->monitor.init(*rt->mm, cpu, rt->traits);
   if (!s) {
     log::error("cannot enter Dune mode: building the monitor failed: {}", log::errno_name(s.error()));
     rt->mm->~MemoryManager();
