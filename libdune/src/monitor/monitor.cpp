@@ -137,7 +137,7 @@ void fill_sregs(kvm_sregs& s, uint64_t block, uint64_t idt, uint64_t cr3, uint64
   s.tr.base = block + CpuBlock::kTssOffset;
   s.tr.limit = CpuBlock::kTssLimit;
   s.tr.selector = desc::kTss;
-  s.tr.type = f.tr_busy ? 0xb : 0x9;  // busy or available 64-bit TSS
+  s.tr.type = tr_type(f);
   s.tr.present = 1;
   s.ldt = {};
   s.ldt.type = 2;

@@ -44,6 +44,8 @@ struct MonitorFeatures {
   bool tr_busy = true;  // FlavourTraits::tr_busy
 };
 MonitorFeatures monitor_features(const HostCpu& cpu, const FlavourTraits& traits);
+// The type TR holds: busy (11) or available (9) 64-bit TSS.
+inline uint8_t tr_type(const MonitorFeatures& f) { return f.tr_busy ? 0xb : 0x9; }
 
 // Writers of the tables, into memory the caller provides (also used by the
 // minimal VM that measures the exit floor).
@@ -66,6 +68,11 @@ class Monitor {
   void fill_sregs(kvm_sregs& s, const CpuBlock& b, uint64_t cr3, uint64_t fs_base,
                   uint64_t gs_base) const {
     dune::fill_sregs(s, b.mem.start(), idt_.start(), cr3, fs_base, gs_base, features_);
+  }
+  // KVM on AMD-V reads TR back as busy whatever was set (svm_get_segment): a
+  // KVM_GET_SREGS/KVM_SET_SREGS round trip puts back the type chosen here.
+  void restore_tr_type(kvm_sregs& s) const {
+    s.tr.type = tr_type(features_);
   }
 
   // Addresses of the stubs in stubs.S.

@@ -139,6 +139,7 @@ Status GuestThread::set_cr3(uint64_t root_gpa) {
   DUNE_TRY(vcpu().get_sregs(&s));
   if (s.cr3 == root_gpa) return {};
   s.cr3 = root_gpa;
+  rt_->monitor.restore_tr_type(s);
   return vcpu().set_sregs(s);
 }
 

@@ -25,20 +25,27 @@ int main(void) {
   for (int i = 0; i < 2; ++i) {
     struct dune_stats before, after;
     struct timespec t;
-    int64_t host_before = host_clock(ids[i]);
-    dune_get_stats(&before);
-    int64_t first = 0, last = 0;
-    for (int n = 0; n < 1000; ++n) {
-      clock_gettime(ids[i], &t);
-      if (n == 0) first = ns(t);
-      if (ns(t) < last) ++failures; /* never goes backwards */
-      last = ns(t);
+    int64_t host_before, host_after, first = 0, last = 0;
+    time_t secs;
+    uint64_t exits;
+    /* A signal delivered meanwhile (a profiler's timer, the .storm tests)
+     * takes exits of its own: up to five tries, one without an exit suffices. */
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      host_before = host_clock(ids[i]);
+      dune_get_stats(&before);
+      for (int n = 0; n < 1000; ++n) {
+        clock_gettime(ids[i], &t);
+        if (n == 0) first = ns(t);
+        if (ns(t) < last) ++failures; /* never goes backwards */
+        last = ns(t);
+      }
+      secs = time(NULL);
+      dune_get_stats(&after);
+      host_after = host_clock(ids[i]);
+      /* dune_get_stats is itself one VM exit (a hypercall): the second one counts. */
+      exits = after.vm_exits - before.vm_exits - 1;
+      if (exits == 0) break;
     }
-    time_t secs = time(NULL);
-    dune_get_stats(&after);
-    int64_t host_after = host_clock(ids[i]);
-    /* dune_get_stats is itself one VM exit (a hypercall): the second one counts. */
-    uint64_t exits = after.vm_exits - before.vm_exits - 1;
     printf("timetest: clock %d: 1000 vDSO reads and time() took %llu VM exits\n", (int)ids[i],
            (unsigned long long)exits);
     if (exits != 0) ++failures;
