@@ -398,7 +398,8 @@ static int enter_once(struct dune_vcpu *v)
 		asm volatile("int $2");
 	if (!(v->exit.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 		v->launched = true;
-	/* A tick that came while the guest ran is taken here, still as guest time. */
+	/* A tick that came while the guest ran is taken here, still as guest time. An instruction
+	 * must separate sti from cli: sti's interrupt shadow would cover the cli. */
 	local_irq_enable();
 	barrier_nospec();
 	local_irq_disable();

@@ -108,16 +108,12 @@ extern "C" void dune_host_signal(int sig, siginfo_t* info, void* ucv) {
   // Pending for the program now: blocked until delivered (signal_queue.h),
   // unless the program blocks it anyway (sigsuspend let it in).
   bool block_while_waiting = !(before & sigbit(sig));
-  if (q.push(*info, block_while_waiting)) {
+  if (q.push(*info, block_while_waiting))
     after |= sigbit(sig);
-    // Full: the kernel keeps every further signal until the loop has room.
-    if (q.full()) {
-      q.hold(before & ~q.waiting());
-      after = ~0ull;
-    }
-  } else {
-    // Full without holding (not reached): keep it pending in the kernel.
-    requeue_signal(*info);
+  else
+    requeue_signal(*info);  // full without holding (not reached): pending in the kernel
+  // Full: the kernel keeps every further signal until the loop has room.
+  if (q.full()) {
     q.hold(before & ~q.waiting());
     after = ~0ull;
   }

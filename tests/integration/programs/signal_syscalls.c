@@ -97,18 +97,14 @@ static void one_round(struct worker *w) {
  * syscalls), at least min_rounds and at most max_rounds. */
 static long min_rounds, max_rounds, want_signals;
 static struct timespec config_start;
-static long elapsed_usec(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (now.tv_sec - config_start.tv_sec) * 1000000L + (now.tv_nsec - config_start.tv_nsec) / 1000;
-}
 static void *worker_main(void *p) {
   struct worker *w = p;
   for (;;) {
     one_round(w);
     if (w->rounds >= max_rounds) break;
     if (w->rounds < min_rounds) continue;
-    if (atomic_load(&handled) >= want_signals || elapsed_usec() > 100 * timer_usec + 1000000) break;
+    if (atomic_load(&handled) >= want_signals) break;
+    if (dune_test_nsec_since(&config_start) / 1000 > 100 * timer_usec + 1000000) break;
   }
   unlink(w->path);
   return NULL;

@@ -49,6 +49,13 @@ static inline long dune_test_usec(long usec) {
   return usec * (scale > 0 ? scale : 1);
 }
 
+/* Nanoseconds of CLOCK_MONOTONIC since t0. */
+static inline long dune_test_nsec_since(const struct timespec *t0) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - t0->tv_sec) * 1000000000L + (now.tv_nsec - t0->tv_nsec);
+}
+
 /* A signal period of at least usec that is also long against what one
  * signal costs where the program runs: ten deliveries to itself, measured
  * here (kill, the handler, its return). Natively that is microseconds; in
@@ -68,12 +75,11 @@ static inline long dune_test_signal_period_usec(long usec) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGURG, &sa, &old);
   const int n = 50;
-  struct timespec t0, t1;
+  struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (int i = 0; i < n; ++i) kill(getpid(), SIGURG);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  long ns = dune_test_nsec_since(&t0);
   sigaction(SIGURG, &old, NULL);
-  long ns = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
   long ten_deliveries_us = ns / n * 10 / 1000;
   return ten_deliveries_us > usec ? ten_deliveries_us : usec;
 }
