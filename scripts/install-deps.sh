@@ -2,7 +2,7 @@
 # install-deps.sh [--hwbed]: installs (with apt) what building and testing need and is missing.
 #   default  the build: compiler, CMake, Boost, libunwind, fmt, GoogleTest, and the programs
 #            the integration tests run
-#   --hwbed  also the hardware test bed (Bochs and friends: scripts/hwbed/packages.txt) and the
+#   --hwbed  also the hardware test beds (Bochs, QEMU and friends: scripts/hwbed/packages.txt) and the
 #            headers of the kernel it boots (linux-headers-RELEASE, RELEASE from
 #            scripts/hwbed/run.sh --kernel-version), to build the kernel module kernel/ for it
 # Needs root for apt-get (or sudo); does nothing when everything is present.
@@ -18,7 +18,7 @@ packages=(
 hwbed=0
 while (($#)); do
   case $1 in
-    --hwbed) mapfile -t bed < <(grep -v '^\s*\(#\|$\)' "$here/hwbed/packages.txt"); packages+=("${bed[@]}"); hwbed=1; shift ;;
+    --hwbed) mapfile -t bed < <(awk '$1 !~ /^(#|$)/ { print $1 }' "$here/hwbed/packages.txt"); packages+=("${bed[@]}"); hwbed=1; shift ;;
     -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac

@@ -7,14 +7,14 @@
 # /dev/dune, through run_bed.sh.
 # dune.ko: FILE when it was built for the bed's kernel (CMake's DUNE_BUILD_KERNEL_MODULE), else
 # built here (scripts/build-module.sh) against /usr/src/linux-headers-RELEASE of that kernel.
-# Missing Bochs or headers: a skip (77), a failure under DUNE_REQUIRE_KVM=1.
+# Missing Bochs or headers: a skip (77), a failure under DUNE_REQUIRE_HWBED=1 or DUNE_REQUIRE_KVM=1.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 skip_or_fail() {
-	if [[ ${DUNE_REQUIRE_KVM:-} == 1 ]]; then
-		echo "run_module_bed: FAIL: $* (a skip, but DUNE_REQUIRE_KVM=1)" >&2
+	if [[ ${DUNE_REQUIRE_HWBED:-} == 1 || ${DUNE_REQUIRE_KVM:-} == 1 ]]; then
+		echo "run_module_bed: FAIL: $* (a skip, but DUNE_REQUIRE_HWBED or DUNE_REQUIRE_KVM is 1)" >&2
 		exit 1
 	fi
 	echo "run_module_bed: SKIP: $*"
@@ -58,5 +58,5 @@ fi
 
 status=0
 "$here/run_bed.sh" "$cpu" --no-kvm --module "$module" --unload --hold-open /dev/dune \
-	--env DUNE_BACKEND=module --env DUNE_STRICT=1 "$@" || status=$?
+	--env DUNE_BACKEND=module --env DUNE_STRICT=1 --env DUNE_TEST_EXPECT_FLAVOUR=dune-module "$@" || status=$?
 exit $status
