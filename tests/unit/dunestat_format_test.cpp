@@ -76,11 +76,19 @@ TEST(Machine, ReadsCpuinfo) {
   EXPECT_FALSE(cpuinfo_has_flag("", "tsc"));
 }
 
+TEST(Machine, NamesKnownHypervisors) {
+  EXPECT_EQ(hypervisor_name("KVMKVMKVM"), "KVM, signature \"KVMKVMKVM\"");
+  EXPECT_EQ(hypervisor_name("TCGTCGTCGTCG"), "QEMU TCG, signature \"TCGTCGTCGTCG\"");
+  EXPECT_EQ(hypervisor_name("Microsoft Hv"), "Hyper-V, signature \"Microsoft Hv\"");
+  EXPECT_EQ(hypervisor_name("NewVisor"), "signature \"NewVisor\"");
+  EXPECT_EQ(hypervisor_name(""), "signature \"\"");
+}
+
 TEST(Machine, DescribesFlavourNestingAndTsc) {
   Machine m = test_machine();
   EXPECT_NE(describe_kvm(m).find("PVM"), std::string::npos);
   EXPECT_NE(describe_kvm(m).find("nested"), std::string::npos);
-  EXPECT_NE(describe_kvm(m).find("KVMKVMKVM"), std::string::npos);
+  EXPECT_NE(describe_kvm(m).find("under KVM, signature \"KVMKVMKVM\""), std::string::npos);
   m.flavour = "vmx";
   m.nested = false;
   EXPECT_NE(describe_kvm(m).find("Intel VT-x"), std::string::npos);

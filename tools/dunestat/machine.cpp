@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <optional>
+#include <utility>
 
 namespace dunestat {
 namespace {
@@ -48,6 +49,18 @@ bool cpuinfo_has_flag(std::string_view cpuinfo, std::string_view flag) {
 
 bool tsc_is_constant(const Machine& m) { return m.invariant_tsc || (m.constant_tsc && m.nonstop_tsc); }
 
+std::string hypervisor_name(std::string_view signature) {
+  // The vendor strings of CPUID 0x40000000 as the probe reads them (trailing blanks dropped).
+  static constexpr std::pair<std::string_view, std::string_view> kKnown[] = {
+      {"KVMKVMKVM", "KVM"},           {"TCGTCGTCGTCG", "QEMU TCG"}, {"Microsoft Hv", "Hyper-V"},
+      {"VMwareVMware", "VMware"},     {"XenVMMXenVMM", "Xen"},      {"bhyve bhyve", "bhyve"},
+      {"ACRNACRNACRN", "ACRN"},       {"VBoxVBoxVBox", "VirtualBox"}, {" lrpepyh  vr", "Parallels"},
+  };
+  for (auto [sig, name] : kKnown)
+    if (signature == sig) return fmt::format("{}, signature \"{}\"", name, signature);
+  return fmt::format("signature \"{}\"", signature);
+}
+
 std::string describe_kvm(const Machine& m) {
   std::string what;
   if (m.flavour == "vmx")
@@ -64,7 +77,8 @@ std::string describe_kvm(const Machine& m) {
   if (m.nested)
     what += m.outer_hypervisor.empty()
                 ? "; nested: this host is itself a virtual machine"
-                : fmt::format("; nested: this host is itself a virtual machine (under {})", m.outer_hypervisor);
+                : fmt::format("; nested: this host is itself a virtual machine (under {})",
+                              hypervisor_name(m.outer_hypervisor));
   else
     what += "; not nested";
   return what;

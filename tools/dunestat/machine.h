@@ -27,6 +27,9 @@ bool cpuinfo_has_flag(std::string_view cpuinfo, std::string_view flag);
 
 // The TSC ticks at one rate whatever the CPU's frequency and sleep states.
 bool tsc_is_constant(const Machine& m);
+// A hypervisor's CPUID 0x40000000 signature with its common name where known:
+// "KVMKVMKVM" -> KVM, signature "KVMKVMKVM".
+std::string hypervisor_name(std::string_view signature);
 // One line each for the report's header.
 std::string describe_kvm(const Machine& m);
 std::string describe_tsc(const Machine& m);
