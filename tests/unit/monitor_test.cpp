@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "kvm/flavour.h"
 #include "kvm/host_cpu.h"
 #include "monitor/descriptors.h"
@@ -132,6 +134,44 @@ TEST(MonitorSregs, TrTypeFollowsTheFlavour) {
     EXPECT_EQ(s.tr.present, 1);
     EXPECT_EQ(s.tr.selector, desc::kTss);
   }
+}
+
+// The TLB flush gate: a DPL-3 gate where guest ring 0 runs natively (VT-x,
+// AMD-V, dune.ko), none on PVM or an unknown hypervisor, where the host flushes.
+TEST(MonitorTlbGate, InstalledWhereGuestRing0IsNative) {
+  HostCpu cpu{};
+  for (dune_flavour f : {DUNE_FLAVOUR_VMX, DUNE_FLAVOUR_SVM, DUNE_FLAVOUR_MODULE, DUNE_FLAVOUR_PVM,
+                         DUNE_FLAVOUR_OTHER, DUNE_FLAVOUR_UNKNOWN}) {
+    bool native = f == DUNE_FLAVOUR_VMX || f == DUNE_FLAVOUR_SVM || f == DUNE_FLAVOUR_MODULE;
+    EXPECT_EQ(traits_for(f).tlb_flush_in_guest, native) << dune_flavour_name(f);
+    MonitorFeatures mf = monitor_features(cpu, traits_for(f));
+    EXPECT_EQ(mf.tlb_gate, native);
+    std::vector<uint64_t> idt(512, 0);
+    write_idt(idt.data(), mf.tlb_gate);
+    const uint64_t* g = &idt[2 * DUNE_VECTOR_TLB_FLUSH];
+    if (!native) {
+      EXPECT_EQ(g[0], 0u) << dune_flavour_name(f);
+      continue;
+    }
+    uint64_t handler = (g[0] & 0xffff) | (((g[0] >> 48) & 0xffff) << 16) | (g[1] << 32);
+    EXPECT_EQ(handler, Monitor::tlb_gate());
+    EXPECT_EQ((g[0] >> 16) & 0xffff, desc::kKernelCs);
+    EXPECT_EQ((g[0] >> 45) & 3, 3u);     // DPL 3: ring 3 may `int` it
+    EXPECT_EQ((g[0] >> 40) & 0xf, 0xeu);  // an interrupt gate: IF clear inside
+    EXPECT_EQ((g[0] >> 32) & 7, 0u);      // the TSS's RSP0 stack: the frame where the host reads it
+  }
+  EXPECT_GE(DUNE_VECTOR_TLB_FLUSH, 32);  // not an exception vector
+}
+
+// A stop inside the gate is its own place: the host backs the guest out to
+// the `int` (CD ib), whose frame sits where an exception's would.
+TEST(MonitorTlbGate, PlaceAndInstruction) {
+  uint64_t gate = Monitor::tlb_gate();
+  EXPECT_EQ(Monitor::place_of(gate), Monitor::Place::kTlbGate);
+  EXPECT_EQ(Monitor::place_of(gate + 4), Monitor::Place::kTlbGate);
+  EXPECT_NE(Monitor::place_of(Monitor::iret_stub()), Monitor::Place::kTlbGate);
+  const unsigned char int_insn[] = {0xcd, DUNE_VECTOR_TLB_FLUSH};
+  EXPECT_EQ(sizeof int_insn, Monitor::kIntInsnBytes);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "classic/vm_args.h"
 #include "classic/vm_calls.h"
 #include "classic/vm_perm.h"
+#include "monitor/tlb_gate.h"
 #include "runtime/guest_thread.h"
 #include "runtime/hypercall.h"
 #include "runtime/runtime.h"
@@ -112,9 +113,15 @@ DUNE_API int dune_vm_page_walk(ptent_t* root, void* start_va, void* end_va, page
   }
 }
 
-DUNE_API void dune_flush_tlb(void) { (void)call(Hypercall::kFlushTlb, ~0ull, "dune_flush_tlb"); }
+// Done by the guest itself where it may (monitor/tlb_gate.h), else by the host.
+DUNE_API void dune_flush_tlb(void) {
+  if (current_guest_thread() && guest_tlb_flush(~0ull)) return;
+  (void)call(Hypercall::kFlushTlb, ~0ull, "dune_flush_tlb");
+}
 
 DUNE_API void dune_flush_tlb_one(unsigned long addr) {
+  // As the host's: an address outside the 47-bit user half is refused (ignored here).
+  if (current_guest_thread() && (addr >= classic::kVaTop || guest_tlb_flush(addr & ~0xfffull))) return;
   (void)call(Hypercall::kFlushTlb, addr & ~0xfffull, "dune_flush_tlb_one");
 }
 

@@ -30,9 +30,12 @@ FlavourTraits traits_for(dune_flavour f) {
       break;
     case DUNE_FLAVOUR_SVM:
       t.tr_busy = false;
+      t.tlb_flush_in_guest = true;
       break;
     case DUNE_FLAVOUR_VMX:
     case DUNE_FLAVOUR_MODULE:
+      t.tlb_flush_in_guest = true;
+      break;
     case DUNE_FLAVOUR_OTHER:
     case DUNE_FLAVOUR_UNKNOWN:
       t.syscall_lands_in_ring0 = true;

@@ -36,6 +36,13 @@ struct FlavourTraits {
   // `out` through the TSS's I/O bitmap only when TR says "available" (9), and
   // raises #GP on every hypercall otherwise (docs/platform-notes.md).
   bool tr_busy = true;
+
+  // Whether the TLB may be flushed by the guest itself, in ring 0 (invlpg, a
+  // CR3 reload through a DPL-3 gate), instead of by a hypercall whose host side
+  // makes KVM drop the translations. Hardware (VT-x, AMD-V, dune.ko): guest
+  // ring 0 runs natively and a flush costs no VM exit. PVM: guest ring 0 is
+  // emulated and its shadow page tables need the host's invalidation anyway.
+  bool tlb_flush_in_guest = false;
 };
 
 // Detects the flavour of /dev/kvm from the loaded KVM modules and the CPU

@@ -14,6 +14,8 @@ void dune_exception_stubs();
 extern char dune_exception_stubs_end[];
 void dune_iret();
 void dune_trap_return();
+void dune_tlb_gate();
+extern char dune_tlb_gate_end[];
 }
 
 namespace dune {
@@ -57,6 +59,7 @@ uint64_t Monitor::exception_stub(int v) {
 }
 uint64_t Monitor::iret_stub() { return reinterpret_cast<uint64_t>(&dune_iret); }
 uint64_t Monitor::trap_return() { return reinterpret_cast<uint64_t>(&dune_trap_return); }
+uint64_t Monitor::tlb_gate() { return reinterpret_cast<uint64_t>(&dune_tlb_gate); }
 int Monitor::vector_of_port(uint32_t port) {
   if (port >= DUNE_PORT_EXCEPTION && port < DUNE_PORT_EXCEPTION + DUNE_EXCEPTION_STUBS)
     return static_cast<int>(port - DUNE_PORT_EXCEPTION);
@@ -72,6 +75,7 @@ Monitor::Place Monitor::place_of(uint64_t rip) {
   if (in(reinterpret_cast<const void*>(&dune_exception_stubs), dune_exception_stubs_end))
     return vector_at_entry(rip) >= 0 ? Place::kExceptionEntry : Place::kExceptionReturn;
   if (rip == iret_stub()) return Place::kIretStub;
+  if (in(reinterpret_cast<const void*>(&dune_tlb_gate), dune_tlb_gate_end)) return Place::kTlbGate;
   return Place::kUser;
 }
 
@@ -84,10 +88,10 @@ int Monitor::vector_at_entry(uint64_t rip) {
 }
 
 MonitorFeatures monitor_features(const HostCpu& cpu, const FlavourTraits& traits) {
-  return MonitorFeatures{cpu.has_nx, cpu.has_fsgsbase, cpu.has_xsave, traits.tr_busy};
+  return MonitorFeatures{cpu.has_nx, cpu.has_fsgsbase, cpu.has_xsave, traits.tr_busy, traits.tlb_flush_in_guest};
 }
 
-void write_idt(uint64_t* gates) {
+void write_idt(uint64_t* gates, bool tlb_gate) {
   for (int v = 0; v < DUNE_EXCEPTION_STUBS; ++v) {
     // int3 and into are allowed from ring 3, as on Linux; other vectors raised
     // by `int n` from ring 3 become #GP.
@@ -95,6 +99,9 @@ void write_idt(uint64_t* gates) {
     int ist = (v == 2 || v == 8 || v == 18) ? kIstDoubleFault : 0;
     desc::interrupt_gate(&gates[2 * v], Monitor::exception_stub(v), desc::kKernelCs, dpl, ist);
   }
+  // Without it, `int $DUNE_VECTOR_TLB_FLUSH` is a #GP like any other vector.
+  if (tlb_gate)
+    desc::interrupt_gate(&gates[2 * DUNE_VECTOR_TLB_FLUSH], Monitor::tlb_gate(), desc::kKernelCs, 3, 0);
 }
 
 void write_cpu_tables(uint64_t block, uint32_t cpu_node) {
@@ -180,7 +187,7 @@ Status Monitor::init(MemoryManager& mm, const HostCpu& cpu, const FlavourTraits&
   auto idt = mm.allocate_monitor(4096, PROT_READ | PROT_WRITE);
   if (!idt) return Error(idt.error());
   idt_ = std::move(idt.value());
-  write_idt(idt_.as<uint64_t>());
+  write_idt(idt_.as<uint64_t>(), features_.tlb_gate);
   return {};
 }
 

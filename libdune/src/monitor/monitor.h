@@ -42,6 +42,7 @@ struct MonitorFeatures {
   bool fsgsbase = false;
   bool xsave = false;
   bool tr_busy = true;  // FlavourTraits::tr_busy
+  bool tlb_gate = false;  // FlavourTraits::tlb_flush_in_guest: the IDT has the gate
 };
 MonitorFeatures monitor_features(const HostCpu& cpu, const FlavourTraits& traits);
 // The type TR holds: busy (11) or available (9) 64-bit TSS.
@@ -49,7 +50,8 @@ inline uint8_t tr_type(const MonitorFeatures& f) { return f.tr_busy ? 0xb : 0x9;
 
 // Writers of the tables, into memory the caller provides (also used by the
 // minimal VM that measures the exit floor).
-void write_idt(uint64_t* idt_page);
+// With tlb_gate, also the DPL-3 gate of DUNE_VECTOR_TLB_FLUSH.
+void write_idt(uint64_t* idt_page, bool tlb_gate);
 // GDT, TSS and I/O bitmap of a CpuBlock (kBytes of memory at block_start).
 void write_cpu_tables(uint64_t block_start, uint32_t cpu_node);
 // System registers for ring 3 with the tables of the CpuBlock at block_start.
@@ -80,6 +82,7 @@ class Monitor {
   static uint64_t exception_stub(int vector);
   static uint64_t iret_stub();
   static uint64_t trap_return();
+  static uint64_t tlb_gate();
   // The vector of an exception stub port, or -1.
   static int vector_of_port(uint32_t port);
   // Where a guest RIP is: in which stub, if any. Every way into the monitor
@@ -95,6 +98,7 @@ class Monitor {
     kExceptionEntry,    // at a stub's `out`: the exception is not handled yet
     kExceptionReturn,   // past it: the stub irets to the CPU's frame
     kIretStub,
+    kTlbGate,           // in the TLB flush gate: its `int` frame is the iret frame
   };
   static Place place_of(uint64_t rip);
   // The vector of the exception stub whose `out` is at rip (kExceptionEntry).
@@ -103,6 +107,8 @@ class Monitor {
   static constexpr uint64_t kOutBytes = 2;
   // Bytes of the `syscall` instruction (what Linux steps back over to restart).
   static constexpr uint64_t kSyscallInsnBytes = 2;
+  // Bytes of `int $imm8` (what a host steps back over to run the gate again).
+  static constexpr uint64_t kIntInsnBytes = 2;
 
   // Flags a sysret/iret to ring 3 keeps (as Linux's FIX_EFLAGS), and the ones it sets.
   static constexpr uint64_t kUserFlagsMask = 0x3c7fd7;

@@ -17,6 +17,10 @@
 #define DUNE_PORT_USER_FIRST 0x40
 #define DUNE_PORT_USER_LAST 0x42
 
+/* The `int` vector of the TLB flush gate (FlavourTraits::tlb_flush_in_guest):
+ * RDI = a page to invalidate, or -1 for all (RAX clobbered). */
+#define DUNE_VECTOR_TLB_FLUSH 0xf1
+
 /* Bytes of exception stub per vector. */
 #define DUNE_STUB_STRIDE 16
 

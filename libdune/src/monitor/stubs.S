@@ -87,6 +87,27 @@ dune_exception_stubs_end:
 dune_iret:
         iretq
 
+/* The TLB flush gate: `int $DUNE_VECTOR_TLB_FLUSH` from ring 3 through a DPL-3
+ * interrupt gate, installed only where guest ring 0 runs natively. RDI is the
+ * page to invalidate, or -1 for every translation (CR3 reload; no global
+ * pages, no PCIDs). Nothing is pushed past the CPU's frame: a host that stops
+ * the guest in here finds that frame where an exception's would be, and backs
+ * the guest out to its `int` (Place::kTlbGate). */
+        .p2align 4
+        .globl dune_tlb_gate
+        .hidden dune_tlb_gate
+dune_tlb_gate:
+        cmpq $-1, %rdi
+        je 1f
+        invlpg (%rdi)
+        iretq
+1:      movq %cr3, %rax
+        movq %rax, %cr3
+        iretq
+        .globl dune_tlb_gate_end
+        .hidden dune_tlb_gate_end
+dune_tlb_gate_end:
+
 /* Ring 3: a Dune trap handler returns here (its return address). */
         .p2align 4
         .globl dune_trap_return

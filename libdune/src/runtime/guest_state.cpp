@@ -52,6 +52,15 @@ void GuestThread::user_state(dune_tf* tf) const {
     case Monitor::Place::kIretStub:
       f = reinterpret_cast<const desc::IretFrame*>(r.rsp);
       break;
+    case Monitor::Place::kTlbGate:
+      // Stopped inside the flush gate: the flush may not have happened. The
+      // state is the one before the `int`, which runs again when the guest
+      // resumes there (a second flush is harmless; RAX is the gate's).
+      f = slot_->cpu.iret_frame();
+      tf->rip = f->rip - Monitor::kIntInsnBytes;
+      tf->rsp = f->rsp;
+      tf->rflags = f->rflags;
+      return;
     default:
       tf->rip = r.rip;
       tf->rsp = r.rsp;

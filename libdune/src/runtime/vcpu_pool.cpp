@@ -6,6 +6,7 @@
 #include "base/host_arena.h"
 #include "base/log.h"
 #include "kvm/host_cpu.h"
+#include "monitor/tlb_gate.h"
 #include "runtime/runtime.h"
 
 namespace dune {
@@ -24,6 +25,9 @@ Status VcpuPool::add_vcpu(Runtime& rt, VcpuSlot* slot) {
     std::lock_guard<SpinLock> g(lock_);
     id = next_id_++;
   }
+  // The VM's first vCPU (the process's, or a forked child's): the guest may
+  // flush its TLB itself; from the second on, only the host reaches them all.
+  allow_guest_tlb_flush(id == 0 && rt.traits.tlb_flush_in_guest);
   auto v = Vcpu::create(rt.vm, id, rt.kvm.vcpu_mmap_size());
   if (!v) return Error(v.error());
   slot->vcpu = std::move(v.value());
