@@ -1,5 +1,7 @@
 #include "classic/vm_perm.h"
 
+#include "classic/vm_args.h"
+
 #include <gtest/gtest.h>
 
 namespace dune::classic {
@@ -68,6 +70,20 @@ TEST(VmPerm, WalkRangesAreInclusive) {
   EXPECT_EQ(walk_range(kVaTop, ~0ull).error, -EINVAL);
   r = walk_range(0x1000, 0x1000);
   EXPECT_EQ(r.end - r.start, 0x1000u);
+}
+
+// What a call leaves the guest to flush: nothing, its one page, or everything.
+TEST(GuestFlush, OnePageOrEverything) {
+  GuestFlush f;
+  EXPECT_EQ(f.page, 0u);
+  f.add(0x7f0000001000);
+  EXPECT_EQ(f.page, 0x7f0000001000u);
+  f.add(0x7f0000001000);  // the same page again (a walk's two entries of it)
+  EXPECT_EQ(f.page, 0x7f0000001000u);
+  f.add(0x7f0000002000);
+  EXPECT_EQ(f.page, ~0ull);
+  f.add(0x7f0000001000);
+  EXPECT_EQ(f.page, ~0ull);
 }
 
 }  // namespace

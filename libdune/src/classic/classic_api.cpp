@@ -35,10 +35,19 @@ long call(Hypercall nr, uint64_t a1, const char* fn) {
   return classic::vm_call(*rt, nullptr, static_cast<long>(nr), a1);
 }
 
+// The flush a call left to the guest (VmArgs::flush): through the gate, or,
+// if a second vCPU has appeared since, by the host after all.
+void finish_flush(uint64_t page) {
+  if (page && current_guest_thread() && !guest_tlb_flush(page))
+    (void)call(Hypercall::kFlushTlb, page, "dune_flush_tlb");
+}
+
 int vm_op(Hypercall nr, ptent_t* root, void* va, size_t len, uint64_t pa, int perm, const char* fn) {
-  // In the caller's memory: the host reads it there.
-  VmArgs a{reinterpret_cast<uint64_t>(root), reinterpret_cast<uint64_t>(va), len, pa, perm, 0};
-  return static_cast<int>(call(nr, reinterpret_cast<uint64_t>(&a), fn));
+  // In the caller's memory: the host reads it there (and writes `flush`).
+  VmArgs a{reinterpret_cast<uint64_t>(root), reinterpret_cast<uint64_t>(va), len, pa, perm, 0, 0};
+  long r = call(nr, reinterpret_cast<uint64_t>(&a), fn);
+  finish_flush(a.flush);
+  return static_cast<int>(r);
 }
 
 }  // namespace
@@ -107,7 +116,9 @@ DUNE_API int dune_vm_page_walk(ptent_t* root, void* start_va, void* end_va, page
       ret = cb(arg, reinterpret_cast<ptent_t*>(b.e[i].ptep), reinterpret_cast<void*>(b.e[i].va));
     // What the callbacks changed takes effect now.
     b.used = i;
+    b.flush = 0;
     if (b.used) (void)call(Hypercall::kVmWalkCommit, reinterpret_cast<uint64_t>(&b), "dune_vm_page_walk");
+    finish_flush(b.flush);
     if (ret) return ret;
     if (b.count == 0 || b.next >= b.end) return 0;
   }

@@ -9,6 +9,7 @@
 #include "classic/vm_args.h"
 #include "classic/vm_perm.h"
 #include "mm/pte.h"
+#include "monitor/tlb_gate.h"
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
 #include "runtime/hypercall.h"
@@ -20,11 +21,19 @@ namespace dune::classic {
 
 namespace {
 
-// Host ranges whose cached translations must go, merged while adjacent.
+// Translations a call lowered. Where the calling guest flushes its own TLB
+// (guest non-null), their pages, for it to flush on return; otherwise host
+// ranges whose cached translations must go (every vCPU), merged while adjacent.
 class Invalidations {
  public:
-  explicit Invalidations(MemoryManager& mm) : mm_(mm) {}
+  Invalidations(MemoryManager& mm, GuestFlush* guest) : mm_(mm), guest_(guest) {}
   ~Invalidations() { flush(); }
+  void add(uint64_t va, uint64_t gpa) {
+    if (guest_)
+      guest_->add(va & ~(kPage - 1));
+    else
+      add_gpa(gpa);
+  }
   void add_gpa(uint64_t gpa) {
     auto hva = mm_.hva_of_gpa(gpa & ~(kPage - 1));
     if (!hva) return;
@@ -42,6 +51,7 @@ class Invalidations {
 
  private:
   MemoryManager& mm_;
+  GuestFlush* guest_;
   Range run_{};
 };
 
@@ -78,24 +88,24 @@ uint64_t main_flags(int perm, bool nx) {
 }
 
 // Sets the leaves of the mapped pages of [r] to flags (0: not present).
-void protect_leaves(MemoryManager& mm, GuestPageTable& t, PageRange r, uint64_t flags) {
-  Invalidations inv(mm);
+void protect_leaves(MemoryManager& mm, GuestFlush* gf, GuestPageTable& t, PageRange r, uint64_t flags) {
+  Invalidations inv(mm, gf);
   if (&t == &mm.main_table()) {
-    t.for_each_leaf(r.start, r.end - r.start, [&](uint64_t, uint64_t& leaf) {
-      if (lowers(leaf, flags ? (PTE_ADDR(leaf) | flags) : 0)) inv.add_gpa(PTE_ADDR(leaf));
+    t.for_each_leaf(r.start, r.end - r.start, [&](uint64_t va, uint64_t& leaf) {
+      if (lowers(leaf, flags ? (PTE_ADDR(leaf) | flags) : 0)) inv.add(va, PTE_ADDR(leaf));
     });
     mm.set_override(Range{r.start, r.end}, flags);
     (void)mm.rewrite(Range{r.start, r.end});
     return;
   }
-  t.for_each_leaf(r.start, r.end - r.start, [&](uint64_t, uint64_t& leaf) {
+  t.for_each_leaf(r.start, r.end - r.start, [&](uint64_t va, uint64_t& leaf) {
     uint64_t now = flags ? (PTE_ADDR(leaf) | flags) : 0;
-    if (lowers(leaf, now)) inv.add_gpa(PTE_ADDR(leaf));
+    if (lowers(leaf, now)) inv.add(va, PTE_ADDR(leaf));
     __atomic_store_n(&leaf, now, __ATOMIC_RELEASE);
   });
 }
 
-long vm_mprotect(MemoryManager& mm, const VmArgs& a) {
+long vm_mprotect(MemoryManager& mm, GuestFlush* gf, const VmArgs& a) {
   const char* fn = "dune_vm_mprotect";
   int perm = static_cast<int>(a.perm);
   if (int e = check_map_perm(perm | PERM_R, fn)) return e;
@@ -112,27 +122,27 @@ long vm_mprotect(MemoryManager& mm, const VmArgs& a) {
   GuestPageTable* t = table_of(mm, a.root, fn);
   if (!t) return -EINVAL;
   uint64_t flags = t == &mm.main_table() ? main_flags(perm, mm.nx()) : leaf_flags(perm, mm.nx());
-  protect_leaves(mm, *t, r, flags);
+  protect_leaves(mm, gf, *t, r, flags);
   return 0;
 }
 
-long vm_unmap(MemoryManager& mm, const VmArgs& a) {
+long vm_unmap(MemoryManager& mm, GuestFlush* gf, const VmArgs& a) {
   const char* fn = "dune_vm_unmap";
   PageRange r = page_range(a.va, a.len);
   if (!check_range(r, fn, a.va, a.len)) return -EINVAL;
   GuestPageTable* t = table_of(mm, a.root, fn);
   if (!t) return -EINVAL;
   if (t == &mm.main_table()) {
-    protect_leaves(mm, *t, r, 0);
+    protect_leaves(mm, gf, *t, r, 0);
     return 0;
   }
-  Invalidations inv(mm);
-  t->for_each_leaf(r.start, r.end - r.start, [&](uint64_t, uint64_t& leaf) { inv.add_gpa(PTE_ADDR(leaf)); });
+  Invalidations inv(mm, gf);
+  t->for_each_leaf(r.start, r.end - r.start, [&](uint64_t va, uint64_t& leaf) { inv.add(va, PTE_ADDR(leaf)); });
   t->unmap(r.start, r.end - r.start);
   return 0;
 }
 
-long vm_map_phys(MemoryManager& mm, const VmArgs& a) {
+long vm_map_phys(MemoryManager& mm, GuestFlush* gf, const VmArgs& a) {
   const char* fn = "dune_vm_map_phys";
   int perm = static_cast<int>(a.perm);
   if (int e = check_map_perm(perm, fn)) return e;
@@ -168,14 +178,14 @@ long vm_map_phys(MemoryManager& mm, const VmArgs& a) {
     }
   }
   if (main) {
-    protect_leaves(mm, *t, r, main_flags(perm, mm.nx()));
+    protect_leaves(mm, gf, *t, r, main_flags(perm, mm.nx()));
     return 0;
   }
   uint64_t flags = leaf_flags(perm, mm.nx());
-  Invalidations inv(mm);
+  Invalidations inv(mm, gf);
   t->for_each_leaf(r.start, len, [&](uint64_t va, uint64_t& leaf) {
     uint64_t now = flags ? ((a.pa + (va - r.start)) | flags) : 0;
-    if (lowers(leaf, now)) inv.add_gpa(PTE_ADDR(leaf));
+    if (lowers(leaf, now)) inv.add(va, PTE_ADDR(leaf));
   });
   if (!flags) {
     t->unmap(r.start, len);
@@ -185,7 +195,7 @@ long vm_map_phys(MemoryManager& mm, const VmArgs& a) {
   return s ? 0 : s.error();
 }
 
-long vm_map_pages(MemoryManager& mm, const VmArgs& a) {
+long vm_map_pages(MemoryManager& mm, GuestFlush* gf, const VmArgs& a) {
   const char* fn = "dune_vm_map_pages";
   int perm = static_cast<int>(a.perm);
   if (!(perm & PERM_R) && (perm & ~PERM_R)) {
@@ -227,7 +237,7 @@ long vm_map_pages(MemoryManager& mm, const VmArgs& a) {
   }
   if (main) return 0;
   uint64_t flags = leaf_flags(perm, mm.nx());
-  Invalidations inv(mm);
+  Invalidations inv(mm, gf);
   for (uint64_t off = 0; off < len; off += kPage) {
     auto gpa = mm.gpa_of(mem.start + off);
     if (!gpa) return -ENOMEM;
@@ -235,7 +245,7 @@ long vm_map_pages(MemoryManager& mm, const VmArgs& a) {
     if (!slot) return slot.error();
     uint64_t old = __atomic_load_n(slot.value(), __ATOMIC_ACQUIRE);
     uint64_t now = flags ? (*gpa | flags) : 0;
-    if (lowers(old, now)) inv.add_gpa(PTE_ADDR(old));
+    if (lowers(old, now)) inv.add(r.start + off, PTE_ADDR(old));
     __atomic_store_n(slot.value(), now, __ATOMIC_RELEASE);
   }
   return 0;
@@ -324,7 +334,7 @@ long vm_walk(MemoryManager& mm, uint64_t batch_addr) {
   return copy_to_guest(batch_addr, &b, bytes) ? 0 : -EFAULT;
 }
 
-long vm_walk_commit(MemoryManager& mm, uint64_t batch_addr) {
+long vm_walk_commit(MemoryManager& mm, GuestFlush* gf, uint64_t batch_addr) {
   WalkBatch b;
   if (!copy_from_guest(&b, batch_addr, offsetof(WalkBatch, e))) return -EFAULT;
   uint32_t n = b.used < b.count ? b.used : b.count;
@@ -333,13 +343,13 @@ long vm_walk_commit(MemoryManager& mm, uint64_t batch_addr) {
   GuestPageTable* t = table_of(mm, b.root, "dune_vm_page_walk");
   if (!t) return -EINVAL;
   bool main = t == &mm.main_table();
-  Invalidations inv(mm);
+  Invalidations inv(mm, gf);
   for (uint32_t i = 0; i < n; ++i) {
     const auto& e = b.e[i];
     if (!mm.is_table_memory(e.ptep) || (e.ptep & 7)) continue;
     uint64_t now = __atomic_load_n(reinterpret_cast<uint64_t*>(e.ptep), __ATOMIC_ACQUIRE);
     if (now == e.old) continue;
-    if (lowers(e.old, now)) inv.add_gpa(PTE_ADDR(e.old));
+    if (lowers(e.old, now)) inv.add(e.va, PTE_ADDR(e.old));
     // A permission the callback changed on the process's own table stays.
     if (main && (now & kGrantBits) != (e.old & kGrantBits))
       mm.set_override(Range{e.va, e.va + kPage}, (now & PTE_P) ? PTE_FLAGS(now) : 0);
@@ -354,7 +364,7 @@ long flush_tlb(MemoryManager& mm, uint64_t addr) {
   }
   uint64_t page = addr & ~(kPage - 1);
   if (page >= kVaTop) return -EINVAL;
-  Invalidations inv(mm);
+  Invalidations inv(mm, nullptr);
   inv.add_gpa(mm.gpa_of(page).value_or(page));
   uint64_t leaf = mm.main_table().lookup(page);
   if (leaf) inv.add_gpa(PTE_ADDR(leaf));
@@ -378,11 +388,22 @@ long vm_call(Runtime& rt, GuestThread* t, long nr, uint64_t a1) {
   auto lk = mm.lock();
   VmArgs a{};
   auto read_args = [&] { return copy_from_guest(&a, a1, sizeof a); };
+  // A guest that flushes its own TLB (the VM's only vCPU, where ring 0 is
+  // native) is told what to flush instead of the host making KVM drop it.
+  GuestFlush gf;
+  GuestFlush* guest = t && guest_tlb_flush_allowed() ? &gf : nullptr;
+  auto tell = [&](long r, uint64_t field) {
+    if (gf.page && !copy_to_guest(field, &gf.page, sizeof gf.page)) mm.invalidate_all();
+    return r;
+  };
+  auto vm_op = [&](long (*op)(MemoryManager&, GuestFlush*, const VmArgs&)) {
+    return read_args() ? tell(op(mm, guest, a), a1 + offsetof(VmArgs, flush)) : -EFAULT;
+  };
   switch (static_cast<Hypercall>(nr)) {
-    case Hypercall::kVmMprotect: return read_args() ? vm_mprotect(mm, a) : -EFAULT;
-    case Hypercall::kVmMapPhys: return read_args() ? vm_map_phys(mm, a) : -EFAULT;
-    case Hypercall::kVmMapPages: return read_args() ? vm_map_pages(mm, a) : -EFAULT;
-    case Hypercall::kVmUnmap: return read_args() ? vm_unmap(mm, a) : -EFAULT;
+    case Hypercall::kVmMprotect: return vm_op(vm_mprotect);
+    case Hypercall::kVmMapPhys: return vm_op(vm_map_phys);
+    case Hypercall::kVmMapPages: return vm_op(vm_map_pages);
+    case Hypercall::kVmUnmap: return vm_op(vm_unmap);
     case Hypercall::kVmLookup: return read_args() ? vm_lookup(mm, a) : -EFAULT;
     case Hypercall::kVmClone: {
       GuestPageTable* from = table_of(mm, a1, "dune_vm_clone");
@@ -391,7 +412,7 @@ long vm_call(Runtime& rt, GuestThread* t, long nr, uint64_t a1) {
     case Hypercall::kVmNewRoot: return new_root(mm, nullptr);
     case Hypercall::kVmFree: return vm_free(mm, a1);
     case Hypercall::kVmWalk: return vm_walk(mm, a1);
-    case Hypercall::kVmWalkCommit: return vm_walk_commit(mm, a1);
+    case Hypercall::kVmWalkCommit: return tell(vm_walk_commit(mm, guest, a1), a1 + offsetof(WalkBatch, flush));
     case Hypercall::kFlushTlb: return flush_tlb(mm, a1);
     case Hypercall::kVaToPa: return static_cast<long>(mm.gpa_of(a1).value_or(0));
     case Hypercall::kSetUserRoot: {

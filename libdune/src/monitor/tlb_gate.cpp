@@ -12,6 +12,7 @@ std::atomic<bool> g_allowed{false};
 }  // namespace
 
 void allow_guest_tlb_flush(bool allowed) { g_allowed.store(allowed, std::memory_order_release); }
+bool guest_tlb_flush_allowed() { return g_allowed.load(std::memory_order_acquire); }
 
 bool guest_tlb_flush(uint64_t page) {
   if (!g_allowed.load(std::memory_order_acquire)) return false;

@@ -12,6 +12,7 @@ namespace dune {
 // this vCPU's reach and needs the host's flush. A vCPU made later starts with
 // an empty TLB, so turning this off as a second one is made is soon enough.
 void allow_guest_tlb_flush(bool allowed);
+bool guest_tlb_flush_allowed();
 
 // Guest side (ring 3 in Dune mode): flushes `page`, or every translation for
 // ~0, and returns true; false when the gate may not be used (the caller asks
