@@ -35,11 +35,17 @@ long call(Hypercall nr, uint64_t a1, const char* fn) {
   return classic::vm_call(*rt, nullptr, static_cast<long>(nr), a1);
 }
 
-// The flush a call left to the guest (VmArgs::flush): through the gate, or,
-// if a second vCPU has appeared since, by the host after all.
+// Flushes `page` (~0: every translation): by the guest itself where it may
+// (monitor/tlb_gate.h), else by the host.
+void flush_tlb(uint64_t page, const char* fn) {
+  if (current_guest_thread() && guest_tlb_flush(page)) return;
+  (void)call(Hypercall::kFlushTlb, page, fn);
+}
+
+// The flush a call left to the guest (VmArgs::flush), if any: by the host
+// after all if a second vCPU has appeared since.
 void finish_flush(uint64_t page) {
-  if (page && current_guest_thread() && !guest_tlb_flush(page))
-    (void)call(Hypercall::kFlushTlb, page, "dune_flush_tlb");
+  if (page) flush_tlb(page, "dune_flush_tlb");
 }
 
 int vm_op(Hypercall nr, ptent_t* root, void* va, size_t len, uint64_t pa, int perm, const char* fn) {
@@ -124,16 +130,13 @@ DUNE_API int dune_vm_page_walk(ptent_t* root, void* start_va, void* end_va, page
   }
 }
 
-// Done by the guest itself where it may (monitor/tlb_gate.h), else by the host.
-DUNE_API void dune_flush_tlb(void) {
-  if (current_guest_thread() && guest_tlb_flush(~0ull)) return;
-  (void)call(Hypercall::kFlushTlb, ~0ull, "dune_flush_tlb");
-}
+DUNE_API void dune_flush_tlb(void) { flush_tlb(~0ull, "dune_flush_tlb"); }
 
 DUNE_API void dune_flush_tlb_one(unsigned long addr) {
-  // As the host's: an address outside the 47-bit user half is refused (ignored here).
-  if (current_guest_thread() && (addr >= classic::kVaTop || guest_tlb_flush(addr & ~0xfffull))) return;
-  (void)call(Hypercall::kFlushTlb, addr & ~0xfffull, "dune_flush_tlb_one");
+  // Outside the 47-bit user half the host refuses it (-EINVAL, nothing
+  // flushed) and the gate's invlpg would fault: in the guest, nothing to do.
+  if (addr >= classic::kVaTop && current_guest_thread()) return;
+  flush_tlb(addr & ~0xfffull, "dune_flush_tlb_one");
 }
 
 DUNE_API uintptr_t dune_va_to_pa(void* ptr) {

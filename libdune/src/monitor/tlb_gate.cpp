@@ -15,7 +15,7 @@ void allow_guest_tlb_flush(bool allowed) { g_allowed.store(allowed, std::memory_
 bool guest_tlb_flush_allowed() { return g_allowed.load(std::memory_order_acquire); }
 
 bool guest_tlb_flush(uint64_t page) {
-  if (!g_allowed.load(std::memory_order_acquire)) return false;
+  if (!guest_tlb_flush_allowed()) return false;
   __asm__ volatile("int %[v]" : "+D"(page) : [v] "i"(DUNE_VECTOR_TLB_FLUSH) : "rax", "memory");
   return true;
 }

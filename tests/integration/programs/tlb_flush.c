@@ -20,11 +20,7 @@
 
 #define PAGE 4096ul
 
-static int failures;
-static void check(int ok, const char *what) {
-  printf("%s: %s\n", ok ? "ok" : "FAIL", what);
-  if (!ok) ++failures;
-}
+static void check(int ok, const char *what) { dune_test_check("tlb_flush", ok, what); }
 
 static char *page;       /* the page this thread lowers and writes */
 static char *other_page; /* the page the second thread writes */
@@ -95,11 +91,7 @@ static void on_tick(int sig) {
   ++ticks;
 }
 static void flush_under_signals(long rounds) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_tick;
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGALRM, &sa, NULL);
+  dune_test_handle(SIGALRM, on_tick, SA_RESTART);
   long period = dune_test_signal_period_usec(1000);
   struct itimerval it = {{period / 1000000, period % 1000000}, {period / 1000000, period % 1000000}};
   setitimer(ITIMER_REAL, &it, NULL);
@@ -196,6 +188,6 @@ int main(void) {
   check(two >= (uint64_t)2 * n, "with two vCPUs every flush goes through the host (all vCPUs)");
   lower_flush_write(rounds, 0, "after the thread: lowerings still fault at once");
 
-  printf("tlb_flush: %s\n", failures ? "FAILED" : "ok");
-  return failures ? 1 : 0;
+  printf("tlb_flush: %s\n", dune_test_failures ? "FAILED" : "ok");
+  return dune_test_failures ? 1 : 0;
 }
