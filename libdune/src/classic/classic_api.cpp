@@ -1,15 +1,19 @@
 // classic_api.cpp - the classic Dune calls of dune.h: page tables and sandboxes.
-// In Dune mode each call is a hypercall (the library's state is not guest
-// memory); before dune_enter it runs directly.
+// In Dune mode each call is a hypercall (the library's records are not guest
+// memory), but for a walk of pgroot (classic/guest_walk.h) and the flushes
+// the guest may do itself (monitor/tlb_gate.h); before dune_enter each runs
+// directly.
 #include <dune/dune.h>
 
 #include <unistd.h>
 
 #include "base/log.h"
+#include "classic/guest_walk.h"
 #include "classic/sandbox.h"
 #include "classic/vm_args.h"
 #include "classic/vm_calls.h"
 #include "classic/vm_perm.h"
+#include "mm/table_directory.h"
 #include "monitor/tlb_gate.h"
 #include "runtime/guest_thread.h"
 #include "runtime/hypercall.h"
@@ -110,6 +114,16 @@ DUNE_API int dune_vm_page_walk(ptent_t* root, void* start_va, void* end_va, page
   }
   // The batch lives on the caller's stack, where the host can reach it.
   WalkBatch b;
+  uint64_t* own = reinterpret_cast<uint64_t*>(root);
+  if (current_guest_thread() && own && own == classic::guest_walk_root() && table_directory::complete()) {
+    auto commit = [](WalkBatch& batch) {
+      return call(Hypercall::kVmWalkCommit, reinterpret_cast<uint64_t>(&batch), "dune_vm_page_walk");
+    };
+    auto r = classic::walk_in_guest(own, table_directory::table_at, range.start, range.end, cb, arg, b, commit,
+                                    guest_tlb_flush_allowed());
+    finish_flush(r.flush);
+    return r.ret;
+  }
   b.root = reinterpret_cast<uint64_t>(root);
   b.next = range.start;
   b.end = range.end;

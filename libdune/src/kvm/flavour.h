@@ -43,6 +43,13 @@ struct FlavourTraits {
   // ring 0 runs natively and a flush costs no VM exit. PVM: guest ring 0 is
   // emulated and its shadow page tables need the host's invalidation anyway.
   bool tlb_flush_in_guest = false;
+
+  // Whether dune_vm_page_walk over pgroot reads and writes the entries in the
+  // guest (classic/guest_walk.h) instead of a hypercall per 64 entries. Only
+  // ring-3 memory accesses: no flavour pays an exit for them, PVM included
+  // (bench/dirty_tracking, docs/classic-api.md). The flush of a lowering it
+  // found still follows tlb_flush_in_guest.
+  bool page_walk_in_guest = true;
 };
 
 // Detects the flavour of /dev/kvm from the loaded KVM modules and the CPU

@@ -6,6 +6,7 @@
 #include "base/own_mappings.h"
 #include "base/raw_syscall.h"
 #include "mm/pte.h"
+#include "mm/table_directory.h"
 
 namespace dune {
 
@@ -53,7 +54,9 @@ Result<uint64_t> MemoryManager::register_table_chunk(uint64_t hva, uint64_t size
     if (s.error() == -ENOMEM) report_over_budget("page tables", size);
     return Error(s.error());
   }
-  return *slots_.gpa_of(hva);
+  uint64_t gpa = *slots_.gpa_of(hva);
+  if (config_.publish_tables) table_directory::add(gpa, hva, size);
+  return gpa;
 }
 
 Status MemoryManager::init() {

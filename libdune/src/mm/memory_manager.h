@@ -29,6 +29,7 @@ struct MemoryConfig {
   bool nx = true;
   int phys_bits = 48;
   bool force_packed = false;  // packed guest-physical layout even where identity fits
+  bool publish_tables = false;  // table chunks into mm/table_directory.h (the process's own manager)
 };
 
 // What a guest page fault turned out to be.

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "base/result.h"
+#include "mm/leaf_walk.h"
 
 namespace dune {
 
@@ -80,23 +81,7 @@ void GuestPageTable::for_each_leaf(uint64_t va, uint64_t len, Fn&& fn) {
 
 template <typename Fn>
 uint64_t GuestPageTable::walk_leaves(uint64_t va, uint64_t len, Fn&& fn) {
-  uint64_t end = va + len;
-  while (va < end) {
-    uint64_t next = 0;
-    auto t = leaf_table(va, false, &next);
-    if (!t.ok() || !t.value()) {
-      if (next <= va) return end;
-      va = next;
-      continue;
-    }
-    uint64_t* table = t.value();
-    uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
-    for (; va < end && va < table_end; va += 4096) {
-      uint64_t& e = table[(va >> 12) & 511];
-      if (__atomic_load_n(&e, __ATOMIC_ACQUIRE) && !fn(va, e)) return va;
-    }
-  }
-  return end;
+  return walk_leaf_entries(root_.hva, [this](uint64_t gpa) { return mem_->table_at(gpa); }, va, len, fn);
 }
 
 }  // namespace dune

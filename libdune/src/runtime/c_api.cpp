@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "kvm/fpu_state.h"
 #include "kvm/host_cpu.h"
+#include "classic/guest_walk.h"
 #include "classic/sandbox.h"
 #include "classic/vm_calls.h"
 #include "runtime/backend_choice.h"
@@ -119,6 +120,8 @@ DUNE_API int dune_init(void) {
     auto lk = rt.value()->mm->lock();
     (void)rt.value()->mm->expose_tables();
     pgroot = rt.value()->mm->main_table().root_hva();
+    // The guest walks pgroot itself (classic/guest_walk.h).
+    classic::allow_guest_page_walk(rt.value()->traits.page_walk_in_guest ? pgroot : nullptr);
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/parse_size.h"
 #include "kvm/host_cpu.h"
+#include "mm/table_directory.h"
 #include "base/own_mappings.h"
 #include "runtime/backend_choice.h"
 #include "runtime/guest_thread.h"
@@ -156,6 +157,9 @@ Result<Runtime*> Runtime::create() {
   mc.phys_bits = rt->kvm.guest_phys_bits(cpu.phys_bits);
   const char* layout = std::getenv("DUNE_GPA_LAYOUT");
   mc.force_packed = layout && !std::strcmp(layout, "packed");
+  // The guest finds the table chunks there when it walks pgroot itself.
+  mc.publish_tables = true;
+  table_directory::clear();
 
   alignas(MemoryManager) static unsigned char mm_storage[sizeof(MemoryManager)];
   rt->mm = new (mm_storage) MemoryManager(&rt->slots_backend_, mc, host_arena());

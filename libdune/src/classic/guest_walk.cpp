@@ -1,0 +1,65 @@
+#include "classic/guest_walk.h"
+
+#include <atomic>
+
+#include "classic/vm_perm.h"
+#include "mm/leaf_walk.h"
+
+namespace dune::classic {
+
+namespace {
+// In the library's own data, which the guest maps.
+std::atomic<uint64_t*> g_root{nullptr};
+
+// A commit's own flush joins the walk's.
+void merge(GuestFlush& into, uint64_t page) {
+  if (page == ~0ull)
+    into.page = ~0ull;
+  else if (page)
+    into.add(page);
+}
+}  // namespace
+
+void allow_guest_page_walk(uint64_t* root) { g_root.store(root, std::memory_order_release); }
+uint64_t* guest_walk_root() { return g_root.load(std::memory_order_acquire); }
+
+GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, page_walk_cb cb,
+                              const void* arg, WalkBatch& batch, CommitFn commit, bool guest_flushes) {
+  GuestWalkResult r;
+  GuestFlush flush;
+  batch.root = reinterpret_cast<uint64_t>(root);
+  batch.count = 0;
+  auto send = [&] {
+    batch.used = batch.count;
+    batch.flush = 0;
+    long e = batch.count ? commit(batch) : 0;
+    batch.count = 0;
+    merge(flush, batch.flush);
+    return e;
+  };
+  walk_leaf_entries(root, table_at, start, end - start, [&](uint64_t va, uint64_t& leaf) {
+    uint64_t old = __atomic_load_n(&leaf, __ATOMIC_ACQUIRE);
+    r.ret = cb(arg, reinterpret_cast<ptent_t*>(&leaf), reinterpret_cast<void*>(va));
+    uint64_t now = __atomic_load_n(&leaf, __ATOMIC_ACQUIRE);
+    if (now != old) {
+      bool granted = (now & kGrantBits) != (old & kGrantBits) || PTE_ADDR(now) != PTE_ADDR(old);
+      if (granted || (lowers(old, now) && !guest_flushes)) {
+        // The host records it and flushes it (or says how).
+        batch.e[batch.count++] = WalkBatch::Entry{va, reinterpret_cast<uint64_t>(&leaf), old};
+        if (batch.count == kWalkBatch) {
+          long e = send();
+          if (e < 0 && r.ret == 0) r.ret = static_cast<int>(e);
+        }
+      } else if (lowers(old, now)) {
+        flush.add(va);
+      }
+    }
+    return r.ret == 0;
+  });
+  long e = send();
+  if (e < 0 && r.ret == 0) r.ret = static_cast<int>(e);
+  r.flush = flush.page;
+  return r;
+}
+
+}  // namespace dune::classic

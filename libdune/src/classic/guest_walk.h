@@ -1,0 +1,44 @@
+// guest_walk.h - dune_vm_page_walk over pgroot done by the guest itself. The
+// process's tables are library memory the program may read and write
+// (MemoryManager::expose_tables), found from the guest-physical addresses in
+// their entries through mm/table_directory.h, so the walk needs no hypercall. The host hears only of what it must record: a
+// permission a callback changed (kGrantBits), in WalkBatch commits. A lowering
+// that changes no permission (PTE_D or PTE_A cleared) is flushed by the guest
+// through the TLB gate where it may (monitor/tlb_gate.h), else committed too.
+#pragma once
+
+#include <dune/dune.h>
+
+#include <cstdint>
+
+#include "classic/vm_args.h"
+
+namespace dune::classic {
+
+// Host side: the root the guest may walk itself (nullptr: none, the flavour
+// says no).
+void allow_guest_page_walk(uint64_t* root);
+uint64_t* guest_walk_root();
+
+// Hands a full or final batch of changed entries to the host (used == count);
+// returns 0 or a negative errno, and leaves in batch.flush what the guest must
+// flush (GuestFlush).
+using CommitFn = long (*)(WalkBatch& batch);
+// The memory of the table page at a guest-physical address, or nullptr.
+using TableAtFn = uint64_t* (*)(uint64_t gpa);
+
+struct GuestWalkResult {
+  int ret = 0;          // the callback's non-zero return, or a commit's error
+  uint64_t flush = 0;   // GuestFlush of the lowerings the host was not told of
+};
+
+// Calls cb(arg, ptep, va) for each non-zero leaf of root with start <= va <
+// end, in ascending order, stopping at a non-zero return. `batch` is scratch
+// the host can read (the caller's stack). guest_flushes: the caller may flush
+// its TLB itself (guest_tlb_flush_allowed); else a lowering goes to the host
+// too, which invalidates just those pages (one flush of everything costs the
+// host a pass over the whole address space).
+GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, page_walk_cb cb,
+                              const void* arg, WalkBatch& batch, CommitFn commit, bool guest_flushes);
+
+}  // namespace dune::classic

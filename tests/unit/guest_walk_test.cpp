@@ -1,0 +1,157 @@
+#include "classic/guest_walk.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "mm/page_table.h"
+#include "mm/pte.h"
+
+namespace dune::classic {
+namespace {
+
+// Table pages whose guest-physical address is their own address, as the
+// library's identity layout has them: the guest walk reads them directly.
+class IdentityTableMemory : public PageTableMemory {
+ public:
+  Result<Page> allocate() override {
+    auto* p = static_cast<uint64_t*>(std::aligned_alloc(4096, 4096));
+    std::memset(p, 0, 4096);
+    pages_.push_back(p);
+    return Page{p, reinterpret_cast<uint64_t>(p)};
+  }
+  uint64_t* table_at(uint64_t gpa) const override { return reinterpret_cast<uint64_t*>(gpa); }
+  void release(uint64_t) override {}
+  ~IdentityTableMemory() override {
+    for (uint64_t* p : pages_) std::free(p);
+  }
+
+ private:
+  std::vector<uint64_t*> pages_;
+};
+
+uint64_t* identity(uint64_t gpa) { return reinterpret_cast<uint64_t*>(gpa); }
+
+constexpr uint64_t kBase = 0x7f0000000000;
+const uint64_t kFlags = pte::user_flags(PROT_READ | PROT_WRITE, true);
+
+struct Visit {
+  std::vector<uint64_t> va;
+  long stop_after = -1;
+  uint64_t clear = 0;  // bits the callback clears
+};
+
+int visit(const void* arg, ptent_t* pte, void* va) {
+  auto* v = static_cast<Visit*>(const_cast<void*>(arg));
+  v->va.push_back(reinterpret_cast<uint64_t>(va));
+  *pte &= ~v->clear;
+  return static_cast<long>(v->va.size()) == v->stop_after ? 42 : 0;
+}
+
+// What the host was handed.
+std::vector<WalkBatch::Entry> g_committed;
+std::vector<uint32_t> g_batches;
+long g_commit_result = 0;
+long record_commit(WalkBatch& b) {
+  g_batches.push_back(b.used);
+  for (uint32_t i = 0; i < b.used; ++i) g_committed.push_back(b.e[i]);
+  return g_commit_result;
+}
+
+class GuestWalk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    g_committed.clear();
+    g_batches.clear();
+    g_commit_result = 0;
+    auto t = GuestPageTable::create(&mem_);
+    ASSERT_TRUE(t.ok());
+    pt_ = std::make_unique<GuestPageTable>(std::move(t.value()));
+  }
+  void TearDown() override { pt_->destroy(); }
+  uint64_t* root() { return pt_->root_hva(); }
+
+  IdentityTableMemory mem_;
+  std::unique_ptr<GuestPageTable> pt_;
+  WalkBatch batch_{};
+};
+
+TEST_F(GuestWalk, VisitsTheNonZeroLeavesInOrderAcrossTables) {
+  // Pages 0-2, a hole, the last page of the first 2 MiB and the first of the
+  // next, and one a whole PD away.
+  ASSERT_TRUE(pt_->map(kBase, 3 * 4096, 0x10000, kFlags).ok());
+  ASSERT_TRUE(pt_->map(kBase + (2u << 20) - 4096, 2 * 4096, 0x20000, kFlags).ok());
+  ASSERT_TRUE(pt_->map(kBase + (1ull << 30), 4096, 0x30000, kFlags).ok());
+  Visit v;
+  auto r = walk_in_guest(root(), identity, kBase, kBase + (2ull << 30), visit, &v, batch_, record_commit, true);
+  EXPECT_EQ(r.ret, 0);
+  EXPECT_EQ(r.flush, 0u);
+  std::vector<uint64_t> want{kBase, kBase + 4096, kBase + 8192, kBase + (2u << 20) - 4096, kBase + (2u << 20),
+                             kBase + (1ull << 30)};
+  EXPECT_EQ(v.va, want);
+  EXPECT_TRUE(g_batches.empty());
+}
+
+TEST_F(GuestWalk, TheRangeIsHalfOpenAndANonZeroReturnStops) {
+  ASSERT_TRUE(pt_->map(kBase, 8 * 4096, 0x10000, kFlags).ok());
+  Visit v;
+  auto r = walk_in_guest(root(), identity, kBase + 4096, kBase + 4 * 4096, visit, &v, batch_, record_commit, true);
+  EXPECT_EQ(v.va, (std::vector<uint64_t>{kBase + 4096, kBase + 8192, kBase + 12288}));
+  EXPECT_EQ(r.ret, 0);
+  Visit s;
+  s.stop_after = 2;
+  r = walk_in_guest(root(), identity, kBase, kBase + 8 * 4096, visit, &s, batch_, record_commit, true);
+  EXPECT_EQ(r.ret, 42);
+  EXPECT_EQ(s.va.size(), 2u);
+}
+
+TEST_F(GuestWalk, ClearedDirtyBitsAreTheGuestsToFlush) {
+  ASSERT_TRUE(pt_->map(kBase, 4 * 4096, 0x10000, kFlags | PTE_D).ok());
+  Visit v;
+  v.clear = PTE_D;
+  auto r = walk_in_guest(root(), identity, kBase, kBase + 4 * 4096, visit, &v, batch_, record_commit, true);
+  EXPECT_EQ(r.flush, ~0ull) << "four pages lowered: everything";
+  EXPECT_TRUE(g_committed.empty()) << "no permission changed: nothing for the host to record";
+  EXPECT_EQ(pt_->lookup(kBase) & PTE_D, 0u);
+
+  ASSERT_TRUE(pt_->map(kBase, 4 * 4096, 0x10000, kFlags | PTE_D).ok());
+  r = walk_in_guest(root(), identity, kBase + 4096, kBase + 8192, visit, &v, batch_, record_commit, true);
+  EXPECT_EQ(r.flush, kBase + 4096) << "one page lowered: that page";
+}
+
+TEST_F(GuestWalk, WithoutTheGateTheHostFlushesEachLoweredPage) {
+  ASSERT_TRUE(pt_->map(kBase, 4 * 4096, 0x10000, kFlags | PTE_D).ok());
+  Visit v;
+  v.clear = PTE_D;
+  auto r = walk_in_guest(root(), identity, kBase, kBase + 4 * 4096, visit, &v, batch_, record_commit, false);
+  EXPECT_EQ(r.flush, 0u);
+  ASSERT_EQ(g_committed.size(), 4u);
+  EXPECT_EQ(g_committed[2].va, kBase + 8192);
+  EXPECT_TRUE(g_committed[2].old & PTE_D) << "the entry as it was before the callback";
+}
+
+TEST_F(GuestWalk, PermissionChangesGoToTheHostInBatches) {
+  ASSERT_TRUE(pt_->map(kBase, 100 * 4096, 0x100000, kFlags).ok());
+  Visit v;
+  v.clear = PTE_W;
+  auto r = walk_in_guest(root(), identity, kBase, kBase + 100 * 4096, visit, &v, batch_, record_commit, true);
+  EXPECT_EQ(r.ret, 0);
+  EXPECT_EQ(g_batches, (std::vector<uint32_t>{kWalkBatch, 100 - kWalkBatch}));
+  ASSERT_EQ(g_committed.size(), 100u);
+  EXPECT_EQ(g_committed[99].ptep, reinterpret_cast<uint64_t>(pt_->leaf_slot(kBase + 99 * 4096, false).value()));
+  EXPECT_EQ(batch_.root, reinterpret_cast<uint64_t>(root()));
+}
+
+TEST_F(GuestWalk, ACommitErrorIsReturned) {
+  ASSERT_TRUE(pt_->map(kBase, 4096, 0x10000, kFlags).ok());
+  g_commit_result = -EFAULT;
+  Visit v;
+  v.clear = PTE_W;
+  auto r = walk_in_guest(root(), identity, kBase, kBase + 4096, visit, &v, batch_, record_commit, true);
+  EXPECT_EQ(r.ret, -EFAULT);
+}
+
+}  // namespace
+}  // namespace dune::classic

@@ -1,0 +1,38 @@
+#include "mm/table_directory.h"
+
+#include <gtest/gtest.h>
+
+namespace dune {
+namespace {
+
+constexpr uint64_t kChunk = 2u << 20;
+
+TEST(TableDirectory, FindsTheChunkOfAGuestPhysicalAddress) {
+  table_directory::clear();
+  table_directory::add(0x200000, 0x7f0000000000, kChunk);  // packed layout: gpa != hva
+  table_directory::add(0x600000, 0x7f0000400000, kChunk);
+  EXPECT_EQ(table_directory::table_at(0x200000), reinterpret_cast<uint64_t*>(0x7f0000000000));
+  EXPECT_EQ(table_directory::table_at(0x3ff000), reinterpret_cast<uint64_t*>(0x7f00001ff000));
+  EXPECT_EQ(table_directory::table_at(0x601000), reinterpret_cast<uint64_t*>(0x7f0000401000));
+  EXPECT_EQ(table_directory::table_at(0x400000), nullptr) << "between the chunks";
+  EXPECT_EQ(table_directory::table_at(0x1ff000), nullptr);
+  EXPECT_TRUE(table_directory::complete());
+  table_directory::clear();
+  EXPECT_EQ(table_directory::table_at(0x200000), nullptr);
+}
+
+TEST(TableDirectory, OneChunkTooManyMakesItIncomplete) {
+  table_directory::clear();
+  uint64_t gpa = 0;
+  while (table_directory::complete()) {
+    table_directory::add(gpa, gpa, kChunk);  // identity layout
+    gpa += kChunk;
+    ASSERT_LT(gpa, 4096 * kChunk) << "never full";
+  }
+  EXPECT_EQ(table_directory::table_at(0x1000), reinterpret_cast<uint64_t*>(0x1000));
+  table_directory::clear();
+  EXPECT_TRUE(table_directory::complete());
+}
+
+}  // namespace
+}  // namespace dune
