@@ -153,5 +153,14 @@ TEST_F(GuestWalk, ACommitErrorIsReturned) {
   EXPECT_EQ(r.ret, -EFAULT);
 }
 
+TEST_F(GuestWalk, LookupFindsTheLeafSlotWhereATableIs) {
+  ASSERT_TRUE(pt_->map(kBase + 4096, 4096, 0x10000, kFlags).ok());
+  EXPECT_EQ(lookup_in_guest(root(), identity, kBase + 4096 + 123), pt_->leaf_slot(kBase + 4096, false).value());
+  uint64_t* empty = lookup_in_guest(root(), identity, kBase);
+  ASSERT_NE(empty, nullptr) << "same leaf table, entry not set: a slot all the same, as the host's";
+  EXPECT_EQ(*empty, 0u);
+  EXPECT_EQ(lookup_in_guest(root(), identity, kBase + (1ull << 30)), nullptr) << "no table: -ENOENT";
+}
+
 }  // namespace
 }  // namespace dune::classic

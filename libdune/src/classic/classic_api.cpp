@@ -52,6 +52,13 @@ void finish_flush(uint64_t page) {
   if (page) flush_tlb(page, "dune_flush_tlb");
 }
 
+// Whether the guest may read root's tables itself (classic/guest_walk.h).
+bool walks_in_guest(const ptent_t* root) {
+  uint64_t* own = classic::guest_walk_root();
+  return own && root == reinterpret_cast<const ptent_t*>(own) && current_guest_thread() &&
+         table_directory::complete();
+}
+
 int vm_op(Hypercall nr, ptent_t* root, void* va, size_t len, uint64_t pa, int perm, const char* fn) {
   // In the caller's memory: the host reads it there (and writes `flush`).
   VmArgs a{reinterpret_cast<uint64_t>(root), reinterpret_cast<uint64_t>(va), len, pa, perm, 0, 0};
@@ -83,6 +90,15 @@ DUNE_API int dune_vm_unmap(ptent_t* root, void* va, size_t len) {
 }
 
 DUNE_API int dune_vm_lookup(ptent_t* root, void* va, int create, ptent_t** pte_out) {
+  // The common case in the guest (classic/guest_walk.h); bad input goes to
+  // the host, which says what is wrong.
+  auto at = reinterpret_cast<uint64_t>(va);
+  if (walks_in_guest(root) && create == CREATE_NONE && pte_out && at < classic::kVaTop) {
+    uint64_t* slot = classic::lookup_in_guest(reinterpret_cast<uint64_t*>(root), table_directory::table_at, at);
+    if (!slot) return -ENOENT;
+    *pte_out = reinterpret_cast<ptent_t*>(slot);
+    return 0;
+  }
   VmArgs a{reinterpret_cast<uint64_t>(root), reinterpret_cast<uint64_t>(va), 0, 0, create,
            reinterpret_cast<uint64_t>(pte_out)};
   return static_cast<int>(call(Hypercall::kVmLookup, reinterpret_cast<uint64_t>(&a), "dune_vm_lookup"));
@@ -115,7 +131,7 @@ DUNE_API int dune_vm_page_walk(ptent_t* root, void* start_va, void* end_va, page
   // The batch lives on the caller's stack, where the host can reach it.
   WalkBatch b;
   uint64_t* own = reinterpret_cast<uint64_t*>(root);
-  if (current_guest_thread() && own && own == classic::guest_walk_root() && table_directory::complete()) {
+  if (walks_in_guest(root)) {
     auto commit = [](WalkBatch& batch) {
       return call(Hypercall::kVmWalkCommit, reinterpret_cast<uint64_t>(&batch), "dune_vm_page_walk");
     };

@@ -62,4 +62,10 @@ GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start
   return r;
 }
 
+uint64_t* lookup_in_guest(uint64_t* root, TableAtFn table_at, uint64_t va) {
+  uint64_t next = 0;
+  uint64_t* table = leaf_table_of(root, table_at, va, &next);
+  return table ? &table[(va >> 12) & 511] : nullptr;
+}
+
 }  // namespace dune::classic

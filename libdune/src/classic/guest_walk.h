@@ -1,4 +1,5 @@
-// guest_walk.h - dune_vm_page_walk over pgroot done by the guest itself. The
+// guest_walk.h - dune_vm_page_walk and dune_vm_lookup over pgroot done by the
+// guest itself. The
 // process's tables are library memory the program may read and write
 // (MemoryManager::expose_tables), found from the guest-physical addresses in
 // their entries through mm/table_directory.h, so the walk needs no hypercall. The host hears only of what it must record: a
@@ -40,5 +41,9 @@ struct GuestWalkResult {
 // host a pass over the whole address space).
 GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, page_walk_cb cb,
                               const void* arg, WalkBatch& batch, CommitFn commit, bool guest_flushes);
+
+// dune_vm_lookup without create, in the guest: the leaf slot of va, or
+// nullptr where no table covers it (-ENOENT). va is a user address.
+uint64_t* lookup_in_guest(uint64_t* root, TableAtFn table_at, uint64_t va);
 
 }  // namespace dune::classic
