@@ -43,6 +43,47 @@ static int find_dirty(const void *arg, ptent_t *ptep, void *va) {
   return 0;
 }
 
+/* The VM exits of fn(arg), the fewest of five tries: a timer signal (the
+ * storm runs) costs a few exits wherever it lands, but not in every try. */
+static uint64_t fewest_exits(void (*fn)(void *), void *arg) {
+  uint64_t fewest = ~0ull;
+  for (int i = 0; i < 5; ++i) {
+    struct dune_stats before, after;
+    dune_get_stats(&before);
+    fn(arg);
+    dune_get_stats(&after);
+    if (after.vm_exits - before.vm_exits < fewest) fewest = after.vm_exits - before.vm_exits;
+  }
+  return fewest;
+}
+
+struct reads {
+  char *base;
+  long pages;
+  struct dirty_scan *scan;
+  int ok;
+};
+
+static void walk_unchanged(void *arg) {
+  struct reads *r = arg;
+  r->scan->visited = 0;
+  if (dune_vm_page_walk(pgroot, r->base, r->base + r->pages * PAGE - 1, find_dirty, r->scan) ||
+      r->scan->visited != r->pages)
+    r->ok = 0;
+}
+
+/* Each page present, and one leaf table's slots consecutive (2 MiB each). */
+static void lookup_each(void *arg) {
+  struct reads *r = arg;
+  ptent_t *first = NULL, *pte = NULL;
+  for (long i = 0; i < r->pages; ++i) {
+    char *va = r->base + i * PAGE;
+    if (dune_vm_lookup(pgroot, va, CREATE_NONE, &pte) || !(*pte & PTE_P)) r->ok = 0;
+    if (i == 0) first = pte;
+    else if (((uintptr_t)va >> 21) == ((uintptr_t)r->base >> 21) && pte != first + i) r->ok = 0;
+  }
+}
+
 static void test_dirty_bits(void) {
   const long pages = 1000, written = 100;
   char *base = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -72,27 +113,10 @@ static void test_dirty_bits(void) {
           "the dirty-bit walk finds exactly the 100 pages written of 1,000");
   }
   /* The guest reads pgroot itself (classic/guest_walk.h): a walk that
-   * changes nothing asks nothing of the host. One exit of slack for a signal
-   * (the storm runs). */
-  struct dune_stats before, after;
-  dune_get_stats(&before);
-  s.visited = 0;
-  int r = dune_vm_page_walk(pgroot, base, base + pages * PAGE - 1, find_dirty, &s);
-  dune_get_stats(&after);
-  check(r == 0 && s.visited == pages && after.vm_exits - before.vm_exits <= 2,
-        "a walk of 1,000 pages that changes nothing takes no VM exit");
-  /* So does dune_vm_lookup on pgroot: the same pointer as the host gives. */
-  ptent_t *first = NULL, *pte = NULL;
-  int same = 1;
-  dune_get_stats(&before);
-  for (long i = 0; i < pages; ++i) {
-    if (dune_vm_lookup(pgroot, base + i * PAGE, CREATE_NONE, &pte) || !(*pte & PTE_P)) same = 0;
-    if (i == 0) first = pte;
-    /* One leaf table covers 2 MiB: its slots are consecutive. */
-    else if (((uintptr_t)(base + i * PAGE) >> 21) == ((uintptr_t)base >> 21) && pte != first + i) same = 0;
-  }
-  dune_get_stats(&after);
-  check(same && after.vm_exits - before.vm_exits <= 2, "1,000 lookups of pgroot take no VM exit and find each page");
+   * changes nothing, and lookups, ask nothing of the host. */
+  struct reads r0 = {base, pages, &s, 1};
+  check(fewest_exits(walk_unchanged, &r0) <= 1 && r0.ok, "a walk of 1,000 pages that changes nothing takes no VM exit");
+  check(fewest_exits(lookup_each, &r0) <= 1 && r0.ok, "1,000 lookups of pgroot take no VM exit and find each page");
   munmap(base, pages * PAGE);
 }
 
