@@ -130,12 +130,11 @@ DUNE_API int dune_vm_page_walk(ptent_t* root, void* start_va, void* end_va, page
   }
   // The batch lives on the caller's stack, where the host can reach it.
   WalkBatch b;
-  uint64_t* own = reinterpret_cast<uint64_t*>(root);
   if (walks_in_guest(root)) {
     auto commit = [](WalkBatch& batch) {
       return call(Hypercall::kVmWalkCommit, reinterpret_cast<uint64_t>(&batch), "dune_vm_page_walk");
     };
-    auto r = classic::walk_in_guest(own, table_directory::table_at, range.start, range.end, cb, arg, b, commit,
+    auto r = classic::walk_in_guest(reinterpret_cast<uint64_t*>(root), table_directory::table_at, range.start, range.end, cb, arg, b, commit,
                                     guest_tlb_flush_allowed());
     finish_flush(r.flush);
     return r.ret;

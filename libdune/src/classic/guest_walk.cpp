@@ -10,14 +10,6 @@ namespace dune::classic {
 namespace {
 // In the library's own data, which the guest maps.
 std::atomic<uint64_t*> g_root{nullptr};
-
-// A commit's own flush joins the walk's.
-void merge(GuestFlush& into, uint64_t page) {
-  if (page == ~0ull)
-    into.page = ~0ull;
-  else if (page)
-    into.add(page);
-}
 }  // namespace
 
 void allow_guest_page_walk(uint64_t* root) { g_root.store(root, std::memory_order_release); }
@@ -29,13 +21,16 @@ GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start
   GuestFlush flush;
   batch.root = reinterpret_cast<uint64_t>(root);
   batch.count = 0;
+  // Hands the changed entries to the host; its error ends the walk unless the
+  // callback's return already does. The host's own flush joins the walk's.
   auto send = [&] {
+    if (batch.count == 0) return;
     batch.used = batch.count;
     batch.flush = 0;
-    long e = batch.count ? commit(batch) : 0;
+    long e = commit(batch);
     batch.count = 0;
-    merge(flush, batch.flush);
-    return e;
+    if (batch.flush) flush.add(batch.flush);
+    if (e < 0 && r.ret == 0) r.ret = static_cast<int>(e);
   };
   walk_leaf_entries(root, table_at, start, end - start, [&](uint64_t va, uint64_t& leaf) {
     uint64_t old = __atomic_load_n(&leaf, __ATOMIC_ACQUIRE);
@@ -43,21 +38,18 @@ GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start
     uint64_t now = __atomic_load_n(&leaf, __ATOMIC_ACQUIRE);
     if (now != old) {
       bool granted = (now & kGrantBits) != (old & kGrantBits) || PTE_ADDR(now) != PTE_ADDR(old);
-      if (granted || (lowers(old, now) && !guest_flushes)) {
+      bool lowered = lowers(old, now);
+      if (granted || (lowered && !guest_flushes)) {
         // The host records it and flushes it (or says how).
         batch.e[batch.count++] = WalkBatch::Entry{va, reinterpret_cast<uint64_t>(&leaf), old};
-        if (batch.count == kWalkBatch) {
-          long e = send();
-          if (e < 0 && r.ret == 0) r.ret = static_cast<int>(e);
-        }
-      } else if (lowers(old, now)) {
+        if (batch.count == kWalkBatch) send();
+      } else if (lowered) {
         flush.add(va);
       }
     }
     return r.ret == 0;
   });
-  long e = send();
-  if (e < 0 && r.ret == 0) r.ret = static_cast<int>(e);
+  send();
   r.flush = flush.page;
   return r;
 }

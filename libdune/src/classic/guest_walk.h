@@ -1,11 +1,11 @@
 // guest_walk.h - dune_vm_page_walk and dune_vm_lookup over pgroot done by the
-// guest itself. The
-// process's tables are library memory the program may read and write
-// (MemoryManager::expose_tables), found from the guest-physical addresses in
-// their entries through mm/table_directory.h, so the walk needs no hypercall. The host hears only of what it must record: a
-// permission a callback changed (kGrantBits), in WalkBatch commits. A lowering
-// that changes no permission (PTE_D or PTE_A cleared) is flushed by the guest
-// through the TLB gate where it may (monitor/tlb_gate.h), else committed too.
+// guest itself. The process's tables are library memory the program may read
+// and write (MemoryManager::expose_tables), found from the guest-physical
+// addresses in their entries through mm/table_directory.h, so neither needs a
+// hypercall. The host hears only of what it must record: a permission a
+// callback changed (kGrantBits), in WalkBatch commits. A lowering that changes
+// no permission (PTE_D or PTE_A cleared) is flushed by the guest through the
+// TLB gate where it may (monitor/tlb_gate.h), else committed too.
 #pragma once
 
 #include <dune/dune.h>

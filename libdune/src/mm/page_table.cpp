@@ -22,18 +22,17 @@ Result<GuestPageTable> GuestPageTable::create(PageTableMemory* mem) {
   return pt;
 }
 
-Result<uint64_t*> GuestPageTable::leaf_table(uint64_t va, bool create, uint64_t* next) {
+Result<uint64_t*> GuestPageTable::leaf_table(uint64_t va, bool create) {
+  if (!create) {
+    uint64_t next;
+    return leaf_table_of(root_.hva, tables(), va, &next);
+  }
   uint64_t* table = root_.hva;
   for (int level = 3; level > 0; --level) {
     int shift = 12 + 9 * level;
     uint64_t& e = table[(va >> shift) & 511];
     uint64_t v = load(e);
     if (!(v & pte::kPresent)) {
-      if (!create) {
-        // Nothing is mapped in this entry's span: skip all of it.
-        if (next) *next = ((va >> shift) + 1) << shift;
-        return static_cast<uint64_t*>(nullptr);
-      }
       auto page = mem_->allocate();
       if (!page) return Error(page.error());
       ++table_pages_;
@@ -77,19 +76,10 @@ Status GuestPageTable::map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_
 }
 
 void GuestPageTable::unmap(uint64_t va, uint64_t len) {
-  uint64_t end = va + len;
-  while (va < end) {
-    uint64_t next = 0;
-    auto t = leaf_table(va, false, &next);
-    if (!t.ok() || !t.value()) {
-      if (next <= va) return;
-      va = next;
-      continue;
-    }
-    uint64_t* table = t.value();
-    uint64_t table_end = (va | ((1ull << 21) - 1)) + 1;
-    for (; va < end && va < table_end; va += pte::kPageSize) store(table[(va >> 12) & 511], 0);
-  }
+  walk_leaf_entries(root_.hva, tables(), va, len, [](uint64_t, uint64_t& leaf) {
+    store(leaf, 0);
+    return true;
+  });
 }
 
 Result<uint64_t*> GuestPageTable::leaf_slot(uint64_t va, bool create) {

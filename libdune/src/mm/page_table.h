@@ -59,10 +59,13 @@ class GuestPageTable {
   size_t table_pages() const { return table_pages_; }
 
  private:
-  // The leaf table covering va (2 MiB of address space), created on demand.
-  // Without create, a missing table yields nullptr and *next is set to the
-  // first address past the hole (a whole missing PD or PDPT is skipped at once).
-  Result<uint64_t*> leaf_table(uint64_t va, bool create, uint64_t* next = nullptr);
+  // The leaf table covering va (2 MiB of address space), created on demand;
+  // without create, nullptr where it is missing.
+  Result<uint64_t*> leaf_table(uint64_t va, bool create);
+  // From a table entry's guest-physical address to the table (leaf_walk.h).
+  auto tables() const {
+    return [mem = mem_](uint64_t gpa) { return mem->table_at(gpa); };
+  }
   Status map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags, bool keep);
   void destroy_level(uint64_t* table, int level);
 
@@ -81,7 +84,7 @@ void GuestPageTable::for_each_leaf(uint64_t va, uint64_t len, Fn&& fn) {
 
 template <typename Fn>
 uint64_t GuestPageTable::walk_leaves(uint64_t va, uint64_t len, Fn&& fn) {
-  return walk_leaf_entries(root_.hva, [this](uint64_t gpa) { return mem_->table_at(gpa); }, va, len, fn);
+  return walk_leaf_entries(root_.hva, tables(), va, len, fn);
 }
 
 }  // namespace dune
