@@ -5,6 +5,7 @@
 #include "kvm/flavour.h"
 #include "kvm/host_cpu.h"
 #include "monitor/descriptors.h"
+#include "monitor/exception_gate.h"
 #include "monitor/monitor.h"
 #include "monitor/ports.h"
 #include "runtime/trap_frame.h"
@@ -144,12 +145,15 @@ TEST(MonitorTlbGate, InstalledWhereGuestRing0IsNative) {
                          DUNE_FLAVOUR_OTHER, DUNE_FLAVOUR_UNKNOWN}) {
     bool native = f == DUNE_FLAVOUR_VMX || f == DUNE_FLAVOUR_SVM || f == DUNE_FLAVOUR_MODULE;
     EXPECT_EQ(traits_for(f).tlb_flush_in_guest, native) << dune_flavour_name(f);
+    // So is the exception gate (monitor/exception_gate.h).
+    EXPECT_EQ(traits_for(f).exceptions_in_guest, native) << dune_flavour_name(f);
+    EXPECT_EQ(monitor_features(cpu, traits_for(f)).exception_gate, native);
     // Reading the tables costs no flavour an exit (classic/guest_walk.h).
     EXPECT_TRUE(traits_for(f).page_walk_in_guest) << dune_flavour_name(f);
     MonitorFeatures mf = monitor_features(cpu, traits_for(f));
     EXPECT_EQ(mf.tlb_gate, native);
     std::vector<uint64_t> idt(512, 0);
-    write_idt(idt.data(), mf.tlb_gate);
+    write_idt(idt.data(), mf.tlb_gate, false);
     const uint64_t* g = &idt[2 * DUNE_VECTOR_TLB_FLUSH];
     if (!native) {
       EXPECT_EQ(g[0], 0u) << dune_flavour_name(f);
@@ -174,6 +178,55 @@ TEST(MonitorTlbGate, PlaceAndInstruction) {
   EXPECT_NE(Monitor::place_of(Monitor::iret_stub()), Monitor::Place::kTlbGate);
   const unsigned char int_insn[] = {0xcd, DUNE_VECTOR_TLB_FLUSH};
   EXPECT_EQ(sizeof int_insn, Monitor::kIntInsnBytes);
+}
+
+
+uint64_t gate_target(const std::vector<uint64_t>& idt, int v) {
+  const uint64_t* g = &idt[2 * v];
+  return (g[0] & 0xffff) | (((g[0] >> 48) & 0xffff) << 16) | (g[1] << 32);
+}
+
+// The exception gate (monitor/exception_gate.h, on hardware flavours only:
+// above): the fault vectors go through it, traps and the IST vectors keep their stubs,
+// and its trap-return vector is a DPL-3 gate outside the exception range.
+TEST(MonitorExceptionGate, FaultVectorsGoThroughIt) {
+  std::vector<uint64_t> idt(512, 0);
+  write_idt(idt.data(), true, true);
+  for (int v = 0; v < 32; ++v) {
+    bool fault = v == 0 || v == 5 || v == 6 || v == 13 || v == 14 || v == 16 || v == 17 || v == 19;
+    Monitor::Place p = Monitor::place_of(gate_target(idt, v));
+    if (fault)
+      EXPECT_EQ(p, Monitor::Place::kGateEntry) << v;
+    else
+      EXPECT_EQ(gate_target(idt, v), Monitor::exception_stub(v)) << v;
+  }
+  const uint64_t* g = &idt[2 * DUNE_VECTOR_TRAP_RETURN];
+  EXPECT_EQ(Monitor::place_of(gate_target(idt, DUNE_VECTOR_TRAP_RETURN)), Monitor::Place::kGateEntry);
+  EXPECT_EQ((g[0] >> 45) & 3, 3u);
+  EXPECT_EQ((g[0] >> 32) & 7, 0u);  // RSP0: the GateFrame lands at its fixed place
+  EXPECT_GE(DUNE_VECTOR_TRAP_RETURN, 32);
+  EXPECT_NE(DUNE_VECTOR_TRAP_RETURN, DUNE_VECTOR_TLB_FLUSH);
+  // Without the gate the IDT is the stubs' alone.
+  std::vector<uint64_t> plain(512, 0);
+  write_idt(plain.data(), true, false);
+  EXPECT_EQ(gate_target(plain, 14), Monitor::exception_stub(14));
+  EXPECT_EQ(plain[2 * DUNE_VECTOR_TRAP_RETURN], 0u);
+}
+
+// The gate's state in a CpuBlock: the frame from ring 3 at the top of RSP0,
+// clear of the TSS below and of GateOut and the root word.
+TEST(MonitorExceptionGate, CpuBlockLayout) {
+  EXPECT_EQ(CpuBlock::kRsp0Top, static_cast<uint64_t>(DUNE_CPU_RSP0_TOP));
+  uint64_t tss_end = CpuBlock::kTssOffset + CpuBlock::kTssLimit + 1;
+  EXPECT_LE(tss_end, static_cast<uint64_t>(DUNE_CPU_GATE_ROOT));
+  EXPECT_LE(DUNE_CPU_GATE_ROOT + 8, DUNE_CPU_GATE_OUT);
+  uint64_t out_end = DUNE_CPU_GATE_OUT + sizeof(GateOut);
+  // The dispatcher's own stack lies between GateOut and the frame: keep room.
+  EXPECT_LE(out_end + 8192, CpuBlock::kRsp0Top - sizeof(GateFrame));
+  EXPECT_EQ(reinterpret_cast<uint64_t>(gate_frame_at(0x10000)) + sizeof(GateFrame), 0x10000 + CpuBlock::kRsp0Top);
+  EXPECT_EQ(reinterpret_cast<uint64_t>(&gate_frame_at(0x10000)->iret),
+            reinterpret_cast<uint64_t>(CpuBlock::iret_frame_at(0x10000)));
+  EXPECT_EQ(sizeof(GateFrame) % 16, 0u);  // the dispatcher is called with a 16-byte aligned stack
 }
 
 }  // namespace

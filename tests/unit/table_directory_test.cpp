@@ -34,5 +34,23 @@ TEST(TableDirectory, OneChunkTooManyMakesItIncomplete) {
   EXPECT_TRUE(table_directory::complete());
 }
 
+// Guest ring 0 (monitor/exception_gate.cpp) reads only chunks the guest's
+// table maps: a chunk is not one until expose_tables says so.
+TEST(TableDirectory, MappedChunksOnlyForRingZero) {
+  table_directory::clear();
+  table_directory::add(0x200000, 0x7f0000000000, kChunk);
+  table_directory::add(0x600000, 0x7f0000400000, kChunk);
+  EXPECT_EQ(table_directory::mapped_table_at(0x201000), nullptr);
+  table_directory::mark_guest_mapped(0x7f0000000000);
+  EXPECT_EQ(table_directory::mapped_table_at(0x201000), reinterpret_cast<uint64_t*>(0x7f0000001000));
+  EXPECT_EQ(table_directory::mapped_table_at(0x601000), nullptr) << "the other chunk is not mapped";
+  EXPECT_EQ(table_directory::table_at(0x601000), reinterpret_cast<uint64_t*>(0x7f0000401000));
+  // A new process image starts over: its chunks are not mapped yet.
+  table_directory::clear();
+  table_directory::add(0x200000, 0x7f0000000000, kChunk);
+  EXPECT_EQ(table_directory::mapped_table_at(0x201000), nullptr);
+  table_directory::clear();
+}
+
 }  // namespace
 }  // namespace dune

@@ -102,7 +102,7 @@ extern "C" DUNE_API int dune_bench_exit_floor(uint64_t* samples, size_t n) {
   if (s) s = pt->map(base + kStackOffset, 2 * kPage, kMemGpa + kStackOffset, user);
   if (s) s = pt->map(code_lo, code_hi - code_lo, kCodeGpa, code);
   if (!s) return fail("page tables", s.error());
-  write_idt(reinterpret_cast<uint64_t*>(base + kIdtOffset), false);
+  write_idt(reinterpret_cast<uint64_t*>(base + kIdtOffset), false, false);
   write_cpu_tables(base + kCpuOffset, 0);
 
   auto vcpu = Vcpu::create(*vm, 0, kvm->vcpu_mmap_size());

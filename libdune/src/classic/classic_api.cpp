@@ -13,6 +13,7 @@
 #include "classic/vm_args.h"
 #include "classic/vm_calls.h"
 #include "classic/vm_perm.h"
+#include "kvm/host_cpu.h"
 #include "mm/table_directory.h"
 #include "monitor/tlb_gate.h"
 #include "runtime/guest_thread.h"
@@ -74,6 +75,19 @@ extern "C" {
 DUNE_API ptent_t* pgroot = nullptr;
 
 DUNE_API int dune_vm_mprotect(ptent_t* root, void* va, size_t len, int perm) {
+  // The common case in the guest: pages the program protected before, a
+  // permission with PERM_R (classic/guest_walk.h). The rest, bad input
+  // included, goes to the host.
+  auto range = classic::page_range(reinterpret_cast<uint64_t>(va), len);
+  if (walks_in_guest(root) && !range.error && classic::check_perm(perm) == 0 && (perm & PERM_R)) {
+    classic::GuestFlush flush;
+    uint64_t flags = classic::main_flags(perm, host_cpu().has_nx);
+    if (classic::mprotect_in_guest(reinterpret_cast<uint64_t*>(root), table_directory::table_at, range.start,
+                                   range.end, flags, guest_tlb_flush_allowed(), flush)) {
+      finish_flush(flush.page);
+      return 0;
+    }
+  }
   return vm_op(Hypercall::kVmMprotect, root, va, len, 0, perm, "dune_vm_mprotect");
 }
 

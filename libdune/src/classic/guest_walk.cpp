@@ -4,6 +4,7 @@
 
 #include "classic/vm_perm.h"
 #include "mm/leaf_walk.h"
+#include "mm/pte.h"
 
 namespace dune::classic {
 
@@ -52,6 +53,32 @@ GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start
   send();
   r.flush = flush.page;
   return r;
+}
+
+bool mprotect_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, uint64_t flags,
+                       bool may_lower, GuestFlush& flush) {
+  constexpr uint64_t kRecord = PTE_P | pte::kProgramPerm;
+  auto next_of = [&](uint64_t old) { return PTE_ADDR(old) | flags | pte::kProgramPerm; };
+  // First every page, unchanged: all of them qualify or none is touched.
+  uint64_t pages = 0;
+  bool ok = true;
+  walk_leaf_entries(root, table_at, start, end - start, [&](uint64_t, uint64_t& leaf) {
+    uint64_t old = __atomic_load_n(&leaf, __ATOMIC_ACQUIRE);
+    ok = (old & kRecord) == kRecord && (may_lower || !lowers(old, next_of(old)));
+    ++pages;
+    return ok;
+  });
+  if (!ok || pages != (end - start) / kPage) return false;
+  walk_leaf_entries(root, table_at, start, end - start, [&](uint64_t va, uint64_t& leaf) {
+    uint64_t old = __atomic_load_n(&leaf, __ATOMIC_ACQUIRE);
+    uint64_t now = next_of(old);
+    // The same grant keeps the bits the MMU set, as the host's rewrite does.
+    if ((old & kGrantBits) == (now & kGrantBits)) return true;
+    __atomic_store_n(&leaf, now, __ATOMIC_RELEASE);
+    if (lowers(old, now)) flush.add(va);
+    return true;
+  });
+  return true;
 }
 
 uint64_t* lookup_in_guest(uint64_t* root, TableAtFn table_at, uint64_t va) {

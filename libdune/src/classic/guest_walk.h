@@ -42,6 +42,17 @@ struct GuestWalkResult {
 GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, page_walk_cb cb,
                               const void* arg, WalkBatch& batch, CommitFn commit, bool guest_flushes);
 
+// dune_vm_mprotect over root in the guest, where every page of [start, end)
+// has a leaf that holds the program's permission already (pte::kProgramPerm:
+// the host recorded the page's first dune_vm_mprotect): that leaf is the
+// record (MemoryManager::Records), so the host need not hear of the change.
+// flags: the new permission's leaf flags (present). A lowering is left in
+// `flush` (GuestFlush), and allowed only where the caller can flush itself
+// (may_lower). Returns false, having changed nothing, where a page does not
+// qualify: then the host does the call.
+bool mprotect_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, uint64_t flags,
+                       bool may_lower, GuestFlush& flush);
+
 // dune_vm_lookup without create, in the guest: the leaf slot of va, or
 // nullptr where no table covers it (-ENOENT). va is a user address.
 uint64_t* lookup_in_guest(uint64_t* root, TableAtFn table_at, uint64_t va);

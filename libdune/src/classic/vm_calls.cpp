@@ -80,12 +80,6 @@ int check_map_perm(int perm, const char* fn) {
   return e;
 }
 
-// Leaf flags on the process's own table: it runs in ring 3, so what it may
-// reach is always user-accessible there.
-uint64_t main_flags(int perm, bool nx) {
-  uint64_t f = leaf_flags(perm, nx);
-  return f ? (f | PTE_U) : 0;
-}
 
 // Sets the leaves of the mapped pages of [r] to flags (0: not present).
 void protect_leaves(MemoryManager& mm, GuestFlush* gf, GuestPageTable& t, PageRange r, uint64_t flags) {
@@ -351,8 +345,11 @@ long vm_walk_commit(MemoryManager& mm, GuestFlush* gf, uint64_t batch_addr) {
     if (now == e.old) continue;
     if (lowers(e.old, now)) inv.add(e.va, PTE_ADDR(e.old));
     // A permission the callback changed on the process's own table stays.
-    if (main && (now & kGrantBits) != (e.old & kGrantBits))
+    if (main && (now & kGrantBits) != (e.old & kGrantBits)) {
       mm.set_override(Range{e.va, e.va + kPage}, (now & PTE_P) ? PTE_FLAGS(now) : 0);
+      // The leaf says so too, as one the library wrote from it would.
+      if (now & PTE_P) __atomic_fetch_or(reinterpret_cast<uint64_t*>(e.ptep), pte::kProgramPerm, __ATOMIC_ACQ_REL);
+    }
   }
   return 0;
 }

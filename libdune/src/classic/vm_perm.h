@@ -44,6 +44,13 @@ constexpr uint64_t leaf_flags(int perm, bool nx) {
   return f;
 }
 
+// Leaf flags on the process's own table: it runs in ring 3, so what it may
+// reach is always user-accessible there.
+constexpr uint64_t main_flags(int perm, bool nx) {
+  uint64_t f = leaf_flags(perm, nx);
+  return f ? (f | PTE_U) : 0;
+}
+
 // True if a change of a leaf from old to now takes a permission away (or moves
 // the page, or clears A/D bits the MMU must set again): then cached
 // translations must go.

@@ -31,10 +31,12 @@ FlavourTraits traits_for(dune_flavour f) {
     case DUNE_FLAVOUR_SVM:
       t.tr_busy = false;
       t.tlb_flush_in_guest = true;
+      t.exceptions_in_guest = true;
       break;
     case DUNE_FLAVOUR_VMX:
     case DUNE_FLAVOUR_MODULE:
       t.tlb_flush_in_guest = true;
+      t.exceptions_in_guest = true;
       break;
     case DUNE_FLAVOUR_OTHER:
     case DUNE_FLAVOUR_UNKNOWN:
@@ -64,7 +66,14 @@ FlavourTraits detect_flavour() {
 }
 
 FlavourTraits traits_of_backend(Backend backend) {
-  return backend == Backend::kModule ? traits_for(DUNE_FLAVOUR_MODULE) : detect_flavour();
+  FlavourTraits t = backend == Backend::kModule ? traits_for(DUNE_FLAVOUR_MODULE) : detect_flavour();
+  // 0: the host dispatches every exception; 1: the gate on any flavour (PVM
+  // too, to measure it there).
+  if (const char* gate = std::getenv("DUNE_EXCEPTION_GATE")) {
+    if (!std::strcmp(gate, "0")) t.exceptions_in_guest = false;
+    if (!std::strcmp(gate, "1")) t.exceptions_in_guest = true;
+  }
+  return t;
 }
 
 }  // namespace dune

@@ -50,6 +50,13 @@ struct FlavourTraits {
   // (bench/dirty_tracking, docs/classic-api.md). The flush of a lowering it
   // found still follows tlb_flush_in_guest.
   bool page_walk_in_guest = true;
+
+  // Whether guest ring 0 dispatches the exceptions the program registered a
+  // Dune handler for (monitor/exception_gate.h): the handler and its return
+  // without a VM exit. Hardware only: on PVM every ring-0 instruction of the
+  // gate would be emulated, and its exits cost what the host path costs.
+  // DUNE_EXCEPTION_GATE=0 turns it off, =1 on (traits_of_backend).
+  bool exceptions_in_guest = false;
 };
 
 // Detects the flavour of /dev/kvm from the loaded KVM modules and the CPU

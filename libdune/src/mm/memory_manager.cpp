@@ -90,7 +90,7 @@ uint64_t MemoryManager::guest_flags(const RegionAttrs& a) const {
   }
 }
 
-Status MemoryManager::write_ptes(Range r) {
+Status MemoryManager::write_ptes(Range r, Records records) {
   Status result;
   space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
     uint64_t flags = guest_flags(a);
@@ -102,7 +102,7 @@ Status MemoryManager::write_ptes(Range r) {
     if (flags) {
       slots_.for_each_in(piece, [&](Range part, uint64_t gpa) {
         if (cursor < part.start) pt_->unmap(cursor, part.start - cursor);
-        Status s = map_with_overrides(part, gpa, flags, user);
+        Status s = map_with_overrides(part, gpa, flags, user, records);
         if (!s) result = s;
         cursor = part.end;
       });
@@ -131,7 +131,7 @@ Status MemoryManager::set(Range r, const RegionAttrs& attrs) {
   }
   space_.regions().assign(r.start, r.end, attrs);
   overrides_.erase(r.start, r.end);
-  Status s = write_ptes(r);
+  Status s = write_ptes(r, Records::kReplace);
   if (!attrs.needs_slot()) drop_slots(r);
   return s;
 }
@@ -166,7 +166,7 @@ Status MemoryManager::protect(Range r, int prot) {
     }
   });
   if (!result) report_over_budget("mprotect", new_coverage(r, prot));
-  Status s = write_ptes(r);
+  Status s = write_ptes(r, Records::kReplace);
   space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
     if (!a.needs_slot()) drop_slots(piece);
   });

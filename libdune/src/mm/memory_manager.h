@@ -117,9 +117,17 @@ class MemoryManager {
   // rewrites (resync, fault fix-ups) until a host mmap/mprotect/munmap over
   // the page. Applies to pages the mirror has mapped.
   void set_override(Range r, uint64_t flags);
+  // Whether a rewrite keeps the leaves that hold the program's permission
+  // (pte::kProgramPerm): the guest may have changed them since the library
+  // wrote them (classic/guest_walk.h: dune_vm_mprotect in the guest), so they
+  // are newer than the overrides. Kept by the library's own rewrites (resync,
+  // fault fix-ups); replaced by a host mmap/mprotect, which ends the program's
+  // permission as it ends its overrides, and by the host's dune_vm_mprotect.
+  enum class Records { kKeep, kReplace };
   std::optional<uint64_t> override_at(uint64_t page) const;
-  // Rewrites the main table's leaves of [r] from the mirror and the overrides.
-  Status rewrite(Range r) { return write_ptes(r); }
+  // Rewrites the main table's leaves of [r] from the mirror and the overrides,
+  // which are newer than the leaves there (the host's dune_vm_mprotect).
+  Status rewrite(Range r) { return write_ptes(r, Records::kReplace); }
   // Makes every page-table chunk readable and writable by ring 3 in the main
   // table (the program dereferences the entries dune_vm_lookup returns).
   Status expose_tables();
@@ -154,16 +162,18 @@ class MemoryManager {
 
  private:
   uint64_t guest_flags(const RegionAttrs& a) const;
-  // What the main table's leaf at page grants: the override or guest_flags.
+  // What the main table's leaf at page grants: the program's own leaf
+  // (Records), else the override, else guest_flags.
   uint64_t effective_flags(uint64_t page, const RegionAttrs& a) const;
   // Maps [part] at gpa with flags, except where the program's overrides say otherwise.
-  Status map_with_overrides(Range part, uint64_t gpa, uint64_t flags, bool user_memory);
+  Status map_with_overrides(Range part, uint64_t gpa, uint64_t flags, bool user_memory, Records records);
   // After the main table's [r] changed: the follower too.
   void follow(Range r);
   // Removes the slots of [r], except those of page-table chunks.
   void drop_slots(Range r);
-  // Rewrites the guest leaves of [r] from the mirror and the slots.
-  Status write_ptes(Range r);
+  // Rewrites the guest leaves of [r] from the mirror, the slots and the
+  // overrides, keeping or replacing the program's own leaves (Records).
+  Status write_ptes(Range r, Records records = Records::kKeep);
   // Expands the main stack down to addr if Linux would; true if it did.
   bool grow_stack(uint64_t addr);
   Result<uint64_t> register_table_chunk(uint64_t hva, uint64_t size);

@@ -7,6 +7,7 @@
 #include "base/raw_syscall.h"
 #include "mm/memory_manager.h"
 #include "mm/pte.h"
+#include "mm/table_directory.h"
 
 namespace dune {
 
@@ -30,13 +31,19 @@ void MemoryManager::follow(Range r) {
 
 uint64_t MemoryManager::effective_flags(uint64_t page, const RegionAttrs& a) const {
   if (!a.library_owned()) {
+    // The program's own leaf is the newest word on it (Records).
+    uint64_t leaf = pt_->lookup(page);
+    if ((leaf & (pte::kPresent | pte::kProgramPerm)) == (pte::kPresent | pte::kProgramPerm))
+      return leaf & pte::kFlagsMask;
     if (auto o = override_at(page)) return *o;
   }
   return guest_flags(a);
 }
 
-Status MemoryManager::map_with_overrides(Range part, uint64_t gpa, uint64_t flags, bool user_memory) {
-  if (!user_memory || overrides_.empty()) return pt_->map_keep(part.start, part.size(), gpa, flags);
+Status MemoryManager::map_with_overrides(Range part, uint64_t gpa, uint64_t flags, bool user_memory,
+                                         Records records) {
+  bool keep = user_memory && records == Records::kKeep;
+  if (!user_memory || overrides_.empty()) return pt_->map_keep(part.start, part.size(), gpa, flags, keep);
   Status result;
   auto put = [&](uint64_t s, uint64_t e, uint64_t f) {
     if (s >= e) return;
@@ -44,7 +51,7 @@ Status MemoryManager::map_with_overrides(Range part, uint64_t gpa, uint64_t flag
       pt_->unmap(s, e - s);
       return;
     }
-    Status st = pt_->map_keep(s, e - s, gpa + (s - part.start), f);
+    Status st = pt_->map_keep(s, e - s, gpa + (s - part.start), f, keep);
     if (!st) result = st;
   };
   uint64_t cursor = part.start;
@@ -58,6 +65,8 @@ Status MemoryManager::map_with_overrides(Range part, uint64_t gpa, uint64_t flag
 }
 
 void MemoryManager::set_override(Range r, uint64_t flags) {
+  // The leaves written from it say whose permission they hold (pte.h).
+  if (flags) flags |= pte::kProgramPerm;
   // Only where the program has memory: elsewhere there is nothing to protect.
   space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
     if (!a.library_owned()) overrides_.assign(piece.start, piece.end, flags);
@@ -80,6 +89,7 @@ Status MemoryManager::expose_tables() {
     space_.regions().assign(s, s + PageTablePool::kChunkBytes,
                             RegionAttrs{PROT_READ | PROT_WRITE, RegionKind::kPageTables});
     DUNE_TRY(write_ptes(Range{s, s + PageTablePool::kChunkBytes}));
+    if (config_.publish_tables) table_directory::mark_guest_mapped(s);
   }
   return {};
 }

@@ -45,16 +45,20 @@ Result<uint64_t*> GuestPageTable::leaf_table(uint64_t va, bool create) {
 }
 
 Status GuestPageTable::map(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags) {
-  return map_impl(va, len, gpa, flags, false);
+  return map_impl(va, len, gpa, flags, false, false);
 }
 
-Status GuestPageTable::map_keep(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags) {
-  return map_impl(va, len, gpa, flags, true);
+Status GuestPageTable::map_keep(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags, bool keep_records) {
+  return map_impl(va, len, gpa, flags, true, keep_records);
 }
 
-Status GuestPageTable::map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags, bool keep) {
-  // What a leaf grants; the other bits are the MMU's or the program's.
-  constexpr uint64_t kGrant = pte::kAddrMask | pte::kPresent | pte::kWritable | pte::kUser | pte::kNoExec;
+Status GuestPageTable::map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags, bool keep,
+                                bool keep_records) {
+  // What a leaf grants, and whose grant it is; the other bits are the MMU's
+  // or the program's.
+  constexpr uint64_t kGrant =
+      pte::kAddrMask | pte::kPresent | pte::kWritable | pte::kUser | pte::kNoExec | pte::kProgramPerm;
+  constexpr uint64_t kRecord = pte::kPresent | pte::kProgramPerm;
   if (flags == 0) {
     unmap(va, len);
     return {};
@@ -68,7 +72,9 @@ Status GuestPageTable::map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_
     for (; va < end && va < table_end; va += pte::kPageSize, gpa += pte::kPageSize) {
       uint64_t& slot = table[(va >> 12) & 511];
       uint64_t want = gpa | flags;
-      if (keep && (load(slot) & kGrant) == (want & kGrant)) continue;
+      uint64_t old = load(slot);
+      if (keep && (old & kGrant) == (want & kGrant)) continue;
+      if (keep_records && (old & kRecord) == kRecord && (old & pte::kAddrMask) == gpa) continue;
       store(slot, want);
     }
   }

@@ -34,9 +34,12 @@ class GuestPageTable {
   // flags == 0 clears the leaves instead. va, len and gpa are page aligned.
   Status map(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags);
   // As map, but a leaf that already maps gpa with the same grant (present,
-  // writable, user, no-execute) keeps its other bits: the accessed and dirty
-  // bits the MMU set and the program's software bits.
-  Status map_keep(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags);
+  // writable, user, no-execute) and the same owner (pte::kProgramPerm) keeps
+  // its other bits: the accessed and dirty bits the MMU set and the program's
+  // software bits. With keep_records, a present leaf of gpa whose permission
+  // is the program's (pte::kProgramPerm) stays whatever flags say: the
+  // program may have changed it in the guest since the library last wrote it.
+  Status map_keep(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags, bool keep_records = false);
   void unmap(uint64_t va, uint64_t len);
   // The leaf slot for va: created with its tables when create, else nullptr
   // where no table covers va.
@@ -66,7 +69,7 @@ class GuestPageTable {
   auto tables() const {
     return [mem = mem_](uint64_t gpa) { return mem->table_at(gpa); };
   }
-  Status map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags, bool keep);
+  Status map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_t flags, bool keep, bool keep_records);
   void destroy_level(uint64_t* table, int level);
 
   PageTableMemory* mem_ = nullptr;

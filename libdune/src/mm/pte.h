@@ -17,6 +17,11 @@ constexpr uint64_t kDirty = 1ull << 6;
 constexpr uint64_t kLarge = 1ull << 7;
 constexpr uint64_t kGlobal = 1ull << 8;
 constexpr uint64_t kNoExec = 1ull << 63;
+// Software, the library's: this leaf's permission is the program's, set
+// through the classic API (MemoryManager::set_override). A fault that the
+// leaf refuses is then the program's to handle, which guest ring 0 may tell
+// without the host (monitor/exception_gate.cpp).
+constexpr uint64_t kProgramPerm = 1ull << 52;
 constexpr uint64_t kAddrMask = 0x000ffffffffff000ull;
 constexpr uint64_t kFlagsMask = ~kAddrMask;
 

@@ -1,19 +1,14 @@
 #include "mm/table_directory.h"
 
-#include <atomic>
-
 namespace dune::table_directory {
 
-namespace {
-// 512 chunks of 2 MiB: a GiB of page tables, 128 TiB of mapped memory.
-constexpr uint32_t kMaxChunks = 512;
-struct Chunk {
-  uint64_t gpa, hva, bytes;
-};
+namespace detail {
 Chunk g_chunks[kMaxChunks];
 std::atomic<uint32_t> g_count{0};
 std::atomic<bool> g_complete{true};
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 void add(uint64_t gpa, uint64_t hva, uint64_t bytes) {
   uint32_t n = g_count.load(std::memory_order_relaxed);
@@ -21,25 +16,24 @@ void add(uint64_t gpa, uint64_t hva, uint64_t bytes) {
     g_complete.store(false, std::memory_order_release);
     return;
   }
-  g_chunks[n] = Chunk{gpa, hva, bytes};
+  Chunk& c = g_chunks[n];
+  c.gpa = gpa;
+  c.hva = hva;
+  c.bytes = bytes;
+  c.guest_mapped.store(false, std::memory_order_relaxed);
   // A reader that sees the new count sees the chunk.
   g_count.store(n + 1, std::memory_order_release);
+}
+
+void mark_guest_mapped(uint64_t hva) {
+  uint32_t n = g_count.load(std::memory_order_acquire);
+  for (uint32_t i = 0; i < n; ++i)
+    if (g_chunks[i].hva == hva) g_chunks[i].guest_mapped.store(true, std::memory_order_release);
 }
 
 void clear() {
   g_count.store(0, std::memory_order_release);
   g_complete.store(true, std::memory_order_release);
-}
-
-bool complete() { return g_complete.load(std::memory_order_acquire); }
-
-uint64_t* table_at(uint64_t gpa) {
-  uint32_t n = g_count.load(std::memory_order_acquire);
-  for (uint32_t i = 0; i < n; ++i) {
-    const Chunk& c = g_chunks[i];
-    if (gpa >= c.gpa && gpa - c.gpa < c.bytes) return reinterpret_cast<uint64_t*>(c.hva + (gpa - c.gpa));
-  }
-  return nullptr;
 }
 
 }  // namespace dune::table_directory

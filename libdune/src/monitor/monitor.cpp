@@ -5,6 +5,7 @@
 #include "kvm/flavour.h"
 #include "kvm/host_cpu.h"
 #include "mm/memory_manager.h"
+#include "monitor/exception_gate.h"
 #include "monitor/ports.h"
 
 extern "C" {
@@ -16,6 +17,15 @@ void dune_iret();
 void dune_trap_return();
 void dune_tlb_gate();
 extern char dune_tlb_gate_end[];
+extern char dune_gate_entries[];
+extern char dune_gate_trap_return[];
+extern char dune_gate_saved[];
+extern char dune_gate_commit[];
+extern char dune_gate_commit_end[];
+extern char dune_gate_continuations[];
+extern char dune_gate_continuations_end[];
+void dune_trap_return_gated();
+extern char dune_trap_return_gated_out[];
 }
 
 namespace dune {
@@ -58,7 +68,14 @@ uint64_t Monitor::exception_stub(int v) {
   return reinterpret_cast<uint64_t>(&dune_exception_stubs) + DUNE_STUB_STRIDE * static_cast<uint64_t>(v);
 }
 uint64_t Monitor::iret_stub() { return reinterpret_cast<uint64_t>(&dune_iret); }
-uint64_t Monitor::trap_return() { return reinterpret_cast<uint64_t>(&dune_trap_return); }
+uint64_t Monitor::trap_return() {
+  return exception_gate_ ? reinterpret_cast<uint64_t>(&dune_trap_return_gated)
+                         : reinterpret_cast<uint64_t>(&dune_trap_return);
+}
+uint64_t Monitor::trap_return_out() {
+  return exception_gate_ ? reinterpret_cast<uint64_t>(dune_trap_return_gated_out)
+                         : reinterpret_cast<uint64_t>(&dune_trap_return);
+}
 uint64_t Monitor::tlb_gate() { return reinterpret_cast<uint64_t>(&dune_tlb_gate); }
 int Monitor::vector_of_port(uint32_t port) {
   if (port >= DUNE_PORT_EXCEPTION && port < DUNE_PORT_EXCEPTION + DUNE_EXCEPTION_STUBS)
@@ -76,6 +93,10 @@ Monitor::Place Monitor::place_of(uint64_t rip) {
     return vector_at_entry(rip) >= 0 ? Place::kExceptionEntry : Place::kExceptionReturn;
   if (rip == iret_stub()) return Place::kIretStub;
   if (in(reinterpret_cast<const void*>(&dune_tlb_gate), dune_tlb_gate_end)) return Place::kTlbGate;
+  if (in(dune_gate_entries, dune_gate_saved) || in(dune_gate_continuations, dune_gate_continuations_end))
+    return Place::kGateEntry;
+  if (in(dune_gate_saved, dune_gate_commit)) return Place::kGateSaved;
+  if (in(dune_gate_commit, dune_gate_commit_end)) return Place::kGateCommit;
   return Place::kUser;
 }
 
@@ -88,10 +109,11 @@ int Monitor::vector_at_entry(uint64_t rip) {
 }
 
 MonitorFeatures monitor_features(const HostCpu& cpu, const FlavourTraits& traits) {
-  return MonitorFeatures{cpu.has_nx, cpu.has_fsgsbase, cpu.has_xsave, traits.tr_busy, traits.tlb_flush_in_guest};
+  return MonitorFeatures{cpu.has_nx,  cpu.has_fsgsbase,           cpu.has_xsave,
+                         traits.tr_busy, traits.tlb_flush_in_guest, traits.exceptions_in_guest};
 }
 
-void write_idt(uint64_t* gates, bool tlb_gate) {
+void write_idt(uint64_t* gates, bool tlb_gate, bool exception_gate) {
   for (int v = 0; v < DUNE_EXCEPTION_STUBS; ++v) {
     // int3 and into are allowed from ring 3, as on Linux; other vectors raised
     // by `int n` from ring 3 become #GP.
@@ -102,6 +124,16 @@ void write_idt(uint64_t* gates, bool tlb_gate) {
   // Without it, `int $DUNE_VECTOR_TLB_FLUSH` is a #GP like any other vector.
   if (tlb_gate)
     desc::interrupt_gate(&gates[2 * DUNE_VECTOR_TLB_FLUSH], Monitor::tlb_gate(), desc::kKernelCs, 3, 0);
+  if (!exception_gate) return;
+  // Faults only: the gate may give up an exception half way when the host
+  // stops the guest, which re-runs the instruction and raises it again; a
+  // trap (int3, a debug trap) would be lost.
+  for (int v : {0, 5, 6, 13, 14, 16, 17, 19}) {
+    uint64_t entry = reinterpret_cast<uint64_t>(dune_gate_entries) + DUNE_STUB_STRIDE * static_cast<uint64_t>(v);
+    desc::interrupt_gate(&gates[2 * v], entry, desc::kKernelCs, 0, 0);
+  }
+  desc::interrupt_gate(&gates[2 * DUNE_VECTOR_TRAP_RETURN], reinterpret_cast<uint64_t>(dune_gate_trap_return),
+                       desc::kKernelCs, 3, 0);
 }
 
 void write_cpu_tables(uint64_t block, uint32_t cpu_node) {
@@ -187,8 +219,14 @@ Status Monitor::init(MemoryManager& mm, const HostCpu& cpu, const FlavourTraits&
   auto idt = mm.allocate_monitor(4096, PROT_READ | PROT_WRITE);
   if (!idt) return Error(idt.error());
   idt_ = std::move(idt.value());
-  write_idt(idt_.as<uint64_t>(), features_.tlb_gate);
+  write_idt(idt_.as<uint64_t>(), features_.tlb_gate, features_.exception_gate);
+  exception_gate_ = features_.exception_gate;
   return {};
+}
+
+void Monitor::arm_exception_gate(const CpuBlock& b, uint64_t root_gpa) const {
+  // CR3 + 1, so that no table matches an unarmed (zero) word.
+  __atomic_store_n(gate_root_at(b.mem.start()), features_.exception_gate ? root_gpa + 1 : 0, __ATOMIC_RELEASE);
 }
 
 Result<CpuBlock> Monitor::make_cpu_block(MemoryManager& mm, uint32_t cpu_node) const {

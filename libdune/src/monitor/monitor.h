@@ -8,6 +8,7 @@
 #include "base/result.h"
 #include "kvm/kvm_abi.h"
 #include "monitor/descriptors.h"
+#include "monitor/gate_abi.h"
 
 namespace dune {
 
@@ -20,7 +21,7 @@ struct HostCpu;
 struct CpuBlock {
   static constexpr uint64_t kGdtOffset = 0x0;
   static constexpr uint64_t kTssOffset = 0x100;
-  static constexpr uint64_t kRsp0Top = 0x3000;
+  static constexpr uint64_t kRsp0Top = DUNE_CPU_RSP0_TOP;
   static constexpr uint64_t kIst1Top = 0x4000;
   static constexpr uint64_t kBytes = 0x4000;
 
@@ -43,6 +44,7 @@ struct MonitorFeatures {
   bool xsave = false;
   bool tr_busy = true;  // FlavourTraits::tr_busy
   bool tlb_gate = false;  // FlavourTraits::tlb_flush_in_guest: the IDT has the gate
+  bool exception_gate = false;  // FlavourTraits::exceptions_in_guest: monitor/exception_gate.h
 };
 MonitorFeatures monitor_features(const HostCpu& cpu, const FlavourTraits& traits);
 // The type TR holds: busy (11) or available (9) 64-bit TSS.
@@ -50,8 +52,10 @@ inline uint8_t tr_type(const MonitorFeatures& f) { return f.tr_busy ? 0xb : 0x9;
 
 // Writers of the tables, into memory the caller provides (also used by the
 // minimal VM that measures the exit floor).
-// With tlb_gate, also the DPL-3 gate of DUNE_VECTOR_TLB_FLUSH.
-void write_idt(uint64_t* idt_page, bool tlb_gate);
+// With tlb_gate, also the DPL-3 gate of DUNE_VECTOR_TLB_FLUSH; with
+// exception_gate, the fault vectors go to the exception gate, and the gate of
+// DUNE_VECTOR_TRAP_RETURN is there.
+void write_idt(uint64_t* idt_page, bool tlb_gate, bool exception_gate);
 // GDT, TSS and I/O bitmap of a CpuBlock (kBytes of memory at block_start).
 void write_cpu_tables(uint64_t block_start, uint32_t cpu_node);
 // System registers for ring 3 with the tables of the CpuBlock at block_start.
@@ -77,11 +81,19 @@ class Monitor {
     s.tr.type = tr_type(features_);
   }
 
+  bool exception_gate() const { return features_.exception_gate; }
+  // Arms the exception gate of block b for exceptions raised on the table at
+  // root_gpa (the process's own: a sandbox's runs on another).
+  void arm_exception_gate(const CpuBlock& b, uint64_t root_gpa) const;
+
   // Addresses of the stubs in stubs.S.
   static uint64_t syscall_landing();
   static uint64_t exception_stub(int vector);
   static uint64_t iret_stub();
+  // Where a Dune trap handler returns to, and the `out` there that reports it
+  // (through the exception gate where the IDT has it).
   static uint64_t trap_return();
+  static uint64_t trap_return_out();
   static uint64_t tlb_gate();
   // The vector of an exception stub port, or -1.
   static int vector_of_port(uint32_t port);
@@ -99,6 +111,10 @@ class Monitor {
     kExceptionReturn,   // past it: the stub irets to the CPU's frame
     kIretStub,
     kTlbGate,           // in the TLB flush gate: its `int` frame is the iret frame
+    // In the exception gate (stubs.S says where the program's registers are):
+    kGateEntry,         // in the CPU; the CPU's frame at the top of the ring-0 stack
+    kGateSaved,         // in its GateFrame, with the CPU's frame
+    kGateCommit,        // in its GateOut: the state being resumed
   };
   static Place place_of(uint64_t rip);
   // The vector of the exception stub whose `out` is at rip (kExceptionEntry).
@@ -117,6 +133,8 @@ class Monitor {
  private:
   Mapping idt_;
   MonitorFeatures features_;
+  // The IDT routes through the exception gate (for the static trap_return).
+  static inline bool exception_gate_ = false;
 };
 
 }  // namespace dune

@@ -1,6 +1,7 @@
 /* stubs.S - the monitor's guest code: every entry into the monitor is an `out`
  * that leaves the VM; the host does the work. Ring-0 code is kept to a few
  * trivial instructions because some hypervisors (PVM) emulate it. */
+#include "monitor/gate_abi.h"
 #include "monitor/ports.h"
 
         .section .note.GNU-stack, "", @progbits
@@ -107,6 +108,247 @@ dune_tlb_gate:
         .globl dune_tlb_gate_end
         .hidden dune_tlb_gate_end
 dune_tlb_gate_end:
+
+/* The exception gate (FlavourTraits::exceptions_in_guest, where guest ring 0
+ * runs natively): the IDT sends the fault vectors here instead of to their
+ * stubs, and dune_gate_dispatch (monitor/exception_gate.cpp) runs the Dune
+ * handler the program registered for one, and the handler's return, without a
+ * VM exit. Whatever it declines goes on to the vector's stub and the host,
+ * exactly as if the CPU had gone there. Each entry makes the stack uniform
+ * (error code, or 0; then the vector) for dune_gate_common.
+ * Where a host that stops the guest in here finds the program's registers
+ * (GuestThread::user_state): up to dune_gate_saved and in the continuations,
+ * in the CPU; up to dune_gate_commit, in the GateFrame at a fixed place of the
+ * ring-0 stack, with the CPU's frame, which still says "before the faulting
+ * instruction" (re-run, it faults again: nothing is lost); from there on, in
+ * the CpuBlock's GateOut, the state being resumed. */
+.macro GATE_ENTRY vec, has_error
+        .p2align 4
+        .if \has_error == 0
+        pushq $0
+        .endif
+        pushq $\vec
+        jmp dune_gate_common
+.endm
+
+.macro GATE_PUSH
+        pushq %rax
+        pushq %rbx
+        pushq %rcx
+        pushq %rdx
+        pushq %rsi
+        pushq %rdi
+        pushq %rbp
+        pushq %r8
+        pushq %r9
+        pushq %r10
+        pushq %r11
+        pushq %r12
+        pushq %r13
+        pushq %r14
+        pushq %r15
+.endm
+
+.macro GATE_POP
+        popq %r15
+        popq %r14
+        popq %r13
+        popq %r12
+        popq %r11
+        popq %r10
+        popq %r9
+        popq %r8
+        popq %rbp
+        popq %rdi
+        popq %rsi
+        popq %rdx
+        popq %rcx
+        popq %rbx
+        popq %rax
+.endm
+
+/* RAX: a vector; out: the address of its continuation (RCX clobbered). */
+.macro GATE_CONTINUATION
+        cmpq $32, %rax
+        jb 1f
+        movl $32, %eax
+1:      leaq dune_gate_continue(%rip), %rcx
+        movslq (%rcx,%rax,4), %rax
+        addq %rcx, %rax
+.endm
+
+/* Where a declined vector goes: its stub, as the CPU would have entered it. */
+.macro GATE_CONTINUE vec, has_error
+        .if \has_error
+        .long dune_exception_stubs + \vec * DUNE_STUB_STRIDE - dune_gate_continue
+        .else
+        .long .Lgate_drop_\vec - dune_gate_continue
+        .endif
+.endm
+
+        .p2align 6
+        .globl dune_gate_entries
+        .hidden dune_gate_entries
+dune_gate_entries:
+        GATE_ENTRY 0, 0
+        GATE_ENTRY 1, 0
+        GATE_ENTRY 2, 0
+        GATE_ENTRY 3, 0
+        GATE_ENTRY 4, 0
+        GATE_ENTRY 5, 0
+        GATE_ENTRY 6, 0
+        GATE_ENTRY 7, 0
+        GATE_ENTRY 8, 1
+        GATE_ENTRY 9, 0
+        GATE_ENTRY 10, 1
+        GATE_ENTRY 11, 1
+        GATE_ENTRY 12, 1
+        GATE_ENTRY 13, 1
+        GATE_ENTRY 14, 1
+        GATE_ENTRY 15, 0
+        GATE_ENTRY 16, 0
+        GATE_ENTRY 17, 1
+        GATE_ENTRY 18, 0
+        GATE_ENTRY 19, 0
+        GATE_ENTRY 20, 0
+        GATE_ENTRY 21, 1
+        GATE_ENTRY 22, 0
+        GATE_ENTRY 23, 0
+        GATE_ENTRY 24, 0
+        GATE_ENTRY 25, 0
+        GATE_ENTRY 26, 0
+        GATE_ENTRY 27, 0
+        GATE_ENTRY 28, 0
+        GATE_ENTRY 29, 1
+        GATE_ENTRY 30, 1
+        GATE_ENTRY 31, 0
+/* `int $DUNE_VECTOR_TRAP_RETURN` from ring 3 (DPL 3). */
+        .globl dune_gate_trap_return
+        .hidden dune_gate_trap_return
+dune_gate_trap_return:
+        GATE_ENTRY DUNE_VECTOR_TRAP_RETURN, 0
+
+/* An exception in ring 0 (the monitor's own fault): straight to its stub. */
+.Lgate_from_ring0:
+        pushq %rax
+        pushq %rcx
+        movq 16(%rsp), %rax
+        GATE_CONTINUATION
+        movq %rax, 16(%rsp)
+        popq %rcx
+        popq %rax
+        ret
+
+dune_gate_common:
+        testb $3, 24(%rsp)
+        jz .Lgate_from_ring0
+        GATE_PUSH
+        .globl dune_gate_saved
+        .hidden dune_gate_saved
+dune_gate_saved:
+        /* Only on the table the gate was set up for: not a sandbox's. */
+        movq %cr3, %rax
+        incq %rax
+        cmpq (DUNE_CPU_GATE_ROOT - DUNE_CPU_RSP0_TOP + DUNE_GATE_FRAME_BYTES)(%rsp), %rax
+        jne .Lgate_to_host
+        movq %rsp, %rdi
+        movq %cr2, %rsi
+        cld
+        call dune_gate_dispatch
+        cmpq $1, %rax
+        ja dune_gate_commit
+        je .Lgate_back
+.Lgate_to_host:
+        /* The vector's slot becomes the address of its continuation. */
+        movq 120(%rsp), %rax
+        GATE_CONTINUATION
+        movq %rax, 120(%rsp)
+        GATE_POP
+        ret
+.Lgate_back:
+        /* Declined trap return: back to its `out`, the host's way. */
+        GATE_POP
+        addq $16, %rsp
+        iretq
+        .globl dune_gate_commit
+        .hidden dune_gate_commit
+dune_gate_commit:
+        movq %rax, %rsp
+        GATE_POP
+        iretq
+        .globl dune_gate_commit_end
+        .hidden dune_gate_commit_end
+dune_gate_commit_end:
+
+        .p2align 4
+        .globl dune_gate_continuations
+        .hidden dune_gate_continuations
+dune_gate_continuations:
+.irp vec, 0, 1, 2, 3, 4, 5, 6, 7, 9, 15, 16, 18, 19, 20, 22, 23, 24, 25, 26, 27, 28, 31
+.Lgate_drop_\vec:
+        leaq 8(%rsp), %rsp
+        jmp dune_exception_stubs + \vec * DUNE_STUB_STRIDE
+.endr
+/* `int $DUNE_VECTOR_TRAP_RETURN` on another table (a sandbox): the #GP the
+ * CPU raises where the IDT has no gate for a vector. */
+.Lgate_drop_32:
+        movq $((DUNE_VECTOR_TRAP_RETURN << 3) | 2), (%rsp)
+        subq $2, 8(%rsp)
+        jmp dune_exception_stubs + 13 * DUNE_STUB_STRIDE
+        .globl dune_gate_continuations_end
+        .hidden dune_gate_continuations_end
+dune_gate_continuations_end:
+
+        .p2align 2
+dune_gate_continue:
+        GATE_CONTINUE 0, 0
+        GATE_CONTINUE 1, 0
+        GATE_CONTINUE 2, 0
+        GATE_CONTINUE 3, 0
+        GATE_CONTINUE 4, 0
+        GATE_CONTINUE 5, 0
+        GATE_CONTINUE 6, 0
+        GATE_CONTINUE 7, 0
+        GATE_CONTINUE 8, 1
+        GATE_CONTINUE 9, 0
+        GATE_CONTINUE 10, 1
+        GATE_CONTINUE 11, 1
+        GATE_CONTINUE 12, 1
+        GATE_CONTINUE 13, 1
+        GATE_CONTINUE 14, 1
+        GATE_CONTINUE 15, 0
+        GATE_CONTINUE 16, 0
+        GATE_CONTINUE 17, 1
+        GATE_CONTINUE 18, 0
+        GATE_CONTINUE 19, 0
+        GATE_CONTINUE 20, 0
+        GATE_CONTINUE 21, 1
+        GATE_CONTINUE 22, 0
+        GATE_CONTINUE 23, 0
+        GATE_CONTINUE 24, 0
+        GATE_CONTINUE 25, 0
+        GATE_CONTINUE 26, 0
+        GATE_CONTINUE 27, 0
+        GATE_CONTINUE 28, 0
+        GATE_CONTINUE 29, 1
+        GATE_CONTINUE 30, 1
+        GATE_CONTINUE 31, 0
+        GATE_CONTINUE 32, 0
+
+/* Ring 3, where the gate is: a Dune trap handler returns here; the gate
+ * declines what it cannot restore, which then reports to the host. */
+        .p2align 4
+        .globl dune_trap_return_gated
+        .hidden dune_trap_return_gated
+        .type dune_trap_return_gated, @function
+dune_trap_return_gated:
+        int $DUNE_VECTOR_TRAP_RETURN
+        .globl dune_trap_return_gated_out
+        .hidden dune_trap_return_gated_out
+dune_trap_return_gated_out:
+        outb %al, $DUNE_PORT_TRAP_RETURN
+        ud2
+        .size dune_trap_return_gated, . - dune_trap_return_gated
 
 /* Ring 3: a Dune trap handler returns here (its return address). */
         .p2align 4

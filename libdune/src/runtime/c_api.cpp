@@ -17,6 +17,7 @@
 #include "classic/guest_walk.h"
 #include "classic/sandbox.h"
 #include "classic/vm_calls.h"
+#include "monitor/exception_gate.h"
 #include "runtime/backend_choice.h"
 #include "runtime/entry_context.h"
 #include "runtime/guest_memory.h"
@@ -69,6 +70,9 @@ int get_stats(Runtime& rt, dune_stats* out) {
   r.syscalls = s->syscalls;
   r.guest_faults = s->faults();
   r.page_faults = s->faults_by_vector[14];
+  // What the exception gate dispatched in the guest, where the host never saw it.
+  for (int v = 0; v < 32; ++v) r.guest_faults += gate_dispatched(v);
+  r.page_faults += gate_dispatched(14);
   host_arena()->deallocate(s, sizeof(ThreadStats), alignof(ThreadStats));
   r.host_faults = rt.counters.host_faults.load(std::memory_order_relaxed);
   r.vcpus = rt.counters.vcpus.load(std::memory_order_relaxed);
@@ -122,6 +126,12 @@ DUNE_API int dune_init(void) {
     pgroot = rt.value()->mm->main_table().root_hva();
     // The guest walks pgroot itself (classic/guest_walk.h).
     classic::allow_guest_page_walk(rt.value()->traits.page_walk_in_guest ? pgroot : nullptr);
+    if (rt.value()->monitor.exception_gate()) {
+      const HostCpu& cpu = host_cpu();
+      configure_exception_gate(GateConfig{pgroot, Monitor::trap_return(), rt.value()->xsave_size,
+                                          cpu.has_xsave ? cpu.xcr0 : 0,
+                                          cpu.has_xsave ? uint64_t{cpu.xsave_size} : 576});
+    }
   }
   return 0;
 }

@@ -92,7 +92,7 @@ void GuestThread::on_io(uint32_t port) {
     return;
   }
   if (port == DUNE_PORT_TRAP_RETURN) {
-    take_report(Monitor::trap_return());
+    take_report(Monitor::trap_return_out());
     stop_for(Stop::kTrapReturn);
     handle_trap_return(*this);
     return;

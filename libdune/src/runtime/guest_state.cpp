@@ -1,22 +1,45 @@
 // guest_state.cpp - a guest thread's ring-3 state: where the program stands
 // when the vCPU is stopped anywhere (in its code or in a monitor stub), and
 // resuming it at any ring-3 state.
+#include "monitor/exception_gate.h"
 #include "monitor/monitor.h"
 #include "runtime/guest_thread.h"
 #include "runtime/runtime.h"
 
 namespace dune {
 
+Monitor::Place GuestThread::place() const {
+  const kvm_regs& r = const_cast<Vcpu&>(slot_->vcpu).regs();
+  Monitor::Place p = Monitor::place_of(r.rip);
+  uint64_t block = slot_->cpu.mem.start();
+  if (p == Monitor::Place::kUser && r.rsp >= block && r.rsp < block + CpuBlock::kRsp0Top)
+    return Monitor::Place::kGateSaved;
+  return p;
+}
+
 bool GuestThread::in_ring0() const {
-  switch (Monitor::place_of(const_cast<Vcpu&>(slot_->vcpu).regs().rip)) {
+  switch (place()) {
     case Monitor::Place::kSyscallEntry:
     case Monitor::Place::kSyscallReturn: return rt_->traits.syscall_lands_in_ring0;
     case Monitor::Place::kExceptionEntry:
     case Monitor::Place::kExceptionReturn:
-    case Monitor::Place::kIretStub: return true;
+    case Monitor::Place::kIretStub:
+    case Monitor::Place::kTlbGate:
+    case Monitor::Place::kGateEntry:
+    case Monitor::Place::kGateSaved:
+    case Monitor::Place::kGateCommit: return true;
     default: return false;
   }
 }
+
+namespace {
+void gate_regs(const GateRegs& g, dune_tf* tf) {
+  tf->rax = g.rax; tf->rbx = g.rbx; tf->rcx = g.rcx; tf->rdx = g.rdx;
+  tf->rsi = g.rsi; tf->rdi = g.rdi; tf->rbp = g.rbp;
+  tf->r8 = g.r8; tf->r9 = g.r9; tf->r10 = g.r10; tf->r11 = g.r11;
+  tf->r12 = g.r12; tf->r13 = g.r13; tf->r14 = g.r14; tf->r15 = g.r15;
+}
+}  // namespace
 
 void GuestThread::user_state(dune_tf* tf) const {
   const kvm_regs& r = const_cast<Vcpu&>(slot_->vcpu).regs();
@@ -29,8 +52,9 @@ void GuestThread::user_state(dune_tf* tf) const {
   tf->err = static_cast<uint32_t>(exception_.error);
   tf->vector = exception_.vector >= 0 ? static_cast<uint32_t>(exception_.vector) : 0;
   const desc::IretFrame* f = nullptr;
-  // RIP says where the guest stands; every ring-0 place is a stub of ours.
-  switch (Monitor::place_of(r.rip)) {
+  // RIP (and RSP, in the gate's dispatcher) says where the guest stands;
+  // every ring-0 place is code of ours.
+  switch (place()) {
     case Monitor::Place::kSyscallEntry:
       // The syscall has not been reported, so it has not run: the state is the
       // one before the syscall instruction, RAX its number (RCX and R11 hold
@@ -61,6 +85,24 @@ void GuestThread::user_state(dune_tf* tf) const {
       tf->rsp = f->rsp;
       tf->rflags = f->rflags;
       return;
+    case Monitor::Place::kGateEntry:
+      // Not saved yet: the registers are the CPU's, and the CPU's frame is the
+      // state before the fault (which the guest raises again if sent there),
+      // or, for a trap return, before its `out`.
+      f = slot_->cpu.iret_frame();
+      break;
+    case Monitor::Place::kGateSaved: {
+      const GateFrame* g = gate_frame_at(slot_->cpu.mem.start());
+      gate_regs(g->regs, tf);
+      f = &g->iret;
+      break;
+    }
+    case Monitor::Place::kGateCommit: {
+      const GateOut* g = gate_out_at(slot_->cpu.mem.start());
+      gate_regs(g->regs, tf);
+      f = &g->iret;
+      break;
+    }
     default:
       tf->rip = r.rip;
       tf->rsp = r.rsp;

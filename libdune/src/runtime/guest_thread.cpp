@@ -91,6 +91,7 @@ Status GuestThread::load(const GuestStart& start) {
   rt.monitor.fill_sregs(sregs, slot_->cpu, start.cr3 ? start.cr3 : rt.mm->root_gpa(), start.fs_base,
                         start.gs_base);
   sandbox = start.sandbox;
+  rt.monitor.arm_exception_gate(slot_->cpu, rt.mm->root_gpa());
   DUNE_TRY(v.set_sregs(sregs));
   kvm_msr_entry msrs[8];
   DUNE_TRY(v.set_msrs(msrs, fill_msrs(msrs, current_cpu_node())));

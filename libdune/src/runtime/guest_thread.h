@@ -61,6 +61,10 @@ class GuestThread {
   void finish_syscall(long result);
   // True while the guest is stopped in ring 0 (a stub of the monitor).
   bool in_ring0() const;
+  // Where the guest stands (Monitor::place_of), also inside the exception
+  // gate's dispatcher, which is library code running on this vCPU's ring-0
+  // stack: the registers are in the gate's frame there (kGateSaved).
+  Monitor::Place place() const;
 
   // Blocks every signal on the host for good, unless signals caught for the
   // guest still wait: then false, nothing blocked (they go first).

@@ -8,6 +8,7 @@
 
 #include "base/host_arena.h"
 #include "base/log.h"
+#include "monitor/exception_gate.h"
 #include "base/parse_size.h"
 #include "kvm/host_cpu.h"
 #include "mm/table_directory.h"
@@ -120,6 +121,7 @@ Status Runtime::rebuild_after_fork(GuestThread& t, const GuestStart& start) {
   counters.host_faults.store(0, std::memory_order_relaxed);
   counters.vcpus.store(1, std::memory_order_relaxed);
   counters.retired = ThreadStats{};
+  reset_gate_dispatched();
   mark_start();
   return t.reset_after_fork(start);
 }

@@ -7,17 +7,10 @@
 
 namespace dune {
 
-namespace {
-std::atomic<dune_intr_cb> g_intr[256];
-std::atomic<dune_pgflt_cb> g_pgflt{nullptr};
-}  // namespace
-
-dune_intr_cb intr_handler(int vector) {
-  if (vector < 0 || vector > 255) return nullptr;
-  return g_intr[vector].load(std::memory_order_acquire);
-}
-
-dune_pgflt_cb pgflt_handler() { return g_pgflt.load(std::memory_order_acquire); }
+namespace detail {
+std::atomic<dune_intr_cb> g_intr_handlers[256];
+std::atomic<dune_pgflt_cb> g_pgflt_handler{nullptr};
+}  // namespace detail
 
 int set_intr_handler(int vector, dune_intr_cb cb) {
   if (vector < 0 || vector > 255) {
@@ -28,7 +21,7 @@ int set_intr_handler(int vector, dune_intr_cb cb) {
     log::error("dune_register_intr_handler: the handler for vector {} is NULL", vector);
     return -EINVAL;
   }
-  g_intr[vector].store(cb, std::memory_order_release);
+  detail::g_intr_handlers[vector].store(cb, std::memory_order_release);
   return 0;
 }
 
@@ -37,7 +30,7 @@ int set_pgflt_handler(dune_pgflt_cb cb) {
     log::error("dune_register_pgflt_handler: the handler is NULL");
     return -EINVAL;
   }
-  g_pgflt.store(cb, std::memory_order_release);
+  detail::g_pgflt_handler.store(cb, std::memory_order_release);
   return 0;
 }
 

@@ -117,6 +117,12 @@ void handle_exception(GuestThread& t) {
   dune_pgflt_cb pf = ex.vector == 14 ? pgflt_handler() : nullptr;
   dune_intr_cb intr = pf ? nullptr : intr_handler(ex.vector);
   if (pf || intr) {
+    // The exception gate finds a fault's leaf only in tables the guest maps:
+    // the next fault of this kind is then dispatched without the host.
+    if (pf && rt.monitor.exception_gate()) {
+      auto lk = rt.mm->lock();
+      (void)rt.mm->expose_tables();
+    }
     bool ok = pf ? call_trap_handler(t, tf, reinterpret_cast<uint64_t>(pf), addr, ex.error, true)
                  : call_trap_handler(t, tf, reinterpret_cast<uint64_t>(intr), 0, 0, false);
     if (ok) {

@@ -1,0 +1,241 @@
+// exception_gate.cpp - guest ring 0's half of the exception gate. Runs with the
+// program's FS base, its FPU state live and nothing but the registers saved:
+// built with -mgeneral-regs-only, no stack protector, no red zone and no
+// library calls (libdune/CMakeLists.txt), reading only inline code. Every
+// user page it touches is checked in the tables first, so it cannot fault.
+// Short, too: it is most of what a fault costs the program.
+#include "monitor/exception_gate.h"
+
+#include <dune/dune.h>
+#include <dune/trace.h>
+
+#include <atomic>
+#include <cstddef>
+
+#include "mm/leaf_walk.h"
+#include "mm/pte.h"
+#include "mm/table_directory.h"
+#include "monitor/monitor.h"
+#include "runtime/trap_frame.h"
+#include "runtime/trap_handlers.h"
+#include "trace/events.h"
+
+namespace dune {
+
+namespace {
+
+GateConfig g_cfg;
+std::atomic<uint64_t> g_dispatched[32];
+
+constexpr uint64_t kErrPresent = 1, kErrWrite = 2, kErrUser = 4, kErrFetch = 16;
+constexpr uint64_t kFlagTf = 1ull << 8, kFlagDf = 1ull << 10;
+constexpr uint64_t kVaTop = 1ull << 47;
+constexpr uint64_t kPage = 4096;
+
+// The leaves of nearby pages: one walk from the root per leaf table (2 MiB).
+struct Leaves {
+  uint64_t region = ~0ull;
+  uint64_t* table = nullptr;
+  uint64_t at(uint64_t va) {
+    if ((va >> 21) != region) {
+      uint64_t next = 0;
+      table = leaf_table_of(g_cfg.root, table_directory::mapped_table_at, va, &next);
+      region = va >> 21;
+    }
+    return table ? __atomic_load_n(&table[(va >> 12) & 511], __ATOMIC_ACQUIRE) : 0;
+  }
+};
+
+// Whether ring 3 may read (write) all of [lo, hi) by the tables.
+bool user_may(Leaves& leaves, uint64_t lo, uint64_t hi, bool write) {
+  if (lo >= hi || hi > kVaTop) return false;
+  for (uint64_t p = lo & ~(kPage - 1); p < hi; p += kPage) {
+    uint64_t l = leaves.at(p);
+    if ((l & (pte::kPresent | pte::kUser)) != (pte::kPresent | pte::kUser)) return false;
+    if (write && !(l & pte::kWritable)) return false;
+  }
+  return true;
+}
+
+// Drops the translations of [lo, hi) before ring 0 writes there: one cached
+// from before the program raised a page's permission would fault, in ring 0.
+void forget(uint64_t lo, uint64_t hi) {
+  for (uint64_t p = lo & ~(kPage - 1); p < hi; p += kPage) __asm__ volatile("invlpg (%0)" ::"r"(p) : "memory");
+}
+
+// A page fault on a page the program protected through the classic API, which
+// its leaf refuses now: the program's. Anything else (first touch, stack
+// growth, a stale translation, a leaf the host has not written) is the host's.
+bool program_fault(Leaves& leaves, uint64_t err, uint64_t addr) {
+  if ((err & (kErrPresent | kErrUser)) != (kErrPresent | kErrUser)) return false;
+  if (err & ~(kErrPresent | kErrWrite | kErrUser | kErrFetch)) return false;
+  if (addr >= kVaTop) return false;
+  uint64_t leaf = leaves.at(addr & ~(kPage - 1));
+  if (!(leaf & pte::kPresent) || !(leaf & pte::kProgramPerm)) return false;
+  if (!(leaf & pte::kUser)) return true;
+  if ((err & kErrWrite) && !(leaf & pte::kWritable)) return true;
+  return (err & kErrFetch) && (leaf & pte::kNoExec);
+}
+
+uint64_t user_flags(uint64_t rflags) { return (rflags & Monitor::kUserFlagsMask) | Monitor::kFlagsFixed; }
+
+void copy_regs(GateRegs& to, const GateRegs& from) {
+  auto* d = reinterpret_cast<volatile uint64_t*>(&to);
+  auto* s = reinterpret_cast<const uint64_t*>(&from);
+  for (size_t i = 0; i < sizeof(GateRegs) / 8; ++i) d[i] = s[i];
+}
+
+void save_fpu(uint64_t image) {
+  // XSAVE writes only XSTATE_BV of the header; XRSTOR wants the rest zero.
+  // FXSAVE writes none of it: the image says "x87 and SSE state here", as
+  // the host's (KVM_GET_XSAVE) would, should the host restore it instead.
+  auto* header = reinterpret_cast<volatile uint64_t*>(image + 512);
+  header[0] = g_cfg.xcr0 ? 0 : 3;
+  for (int i = 1; i < 8; ++i) header[i] = 0;
+  if (!g_cfg.xcr0) {
+    __asm__ volatile("fxsave64 (%0)" ::"r"(image) : "memory");
+    return;
+  }
+  __asm__ volatile("xsave64 (%0)" ::"r"(image), "a"(~0u), "d"(~0u) : "memory");
+}
+
+// What XRSTOR (FXRSTOR) would refuse with a #GP: checked, not risked.
+bool fpu_image_ok(uint64_t image) {
+  auto* b = reinterpret_cast<const volatile uint32_t*>(image);
+  uint32_t mxcsr = b[6], mask = b[7] ? b[7] : 0xffbf;
+  if (mxcsr & ~mask) return false;
+  if (!g_cfg.xcr0) return true;
+  auto* header = reinterpret_cast<const volatile uint64_t*>(image + 512);
+  if (header[0] & ~g_cfg.xcr0) return false;
+  for (int i = 1; i < 8; ++i)
+    if (header[i]) return false;
+  return true;
+}
+
+void restore_fpu(uint64_t image) {
+  if (!g_cfg.xcr0) {
+    __asm__ volatile("fxrstor64 (%0)" ::"r"(image) : "memory");
+    return;
+  }
+  __asm__ volatile("xrstor64 (%0)" ::"r"(image), "a"(~0u), "d"(~0u) : "memory");
+}
+
+GateOut* out_of(GateFrame* f) {
+  uint64_t block = reinterpret_cast<uint64_t>(f) + DUNE_GATE_FRAME_BYTES - DUNE_CPU_RSP0_TOP;
+  return gate_out_at(block);
+}
+
+// The handler's call, as runtime/traps.cpp's call_trap_handler makes it.
+uint64_t deliver(GateFrame* f, uint64_t cr2) {
+  uint64_t vector = f->vector;
+  if (vector >= 32 || !g_cfg.root || trace::wanted(DUNE_EV_FAULT)) return 0;
+  uint64_t fn = 0, a0 = 0, a1 = 0;
+  bool pgflt = false;
+  Leaves leaves;
+  if (vector == 14) {
+    dune_pgflt_cb pf = pgflt_handler();
+    if (!pf || !program_fault(leaves, f->err, cr2)) return 0;
+    fn = reinterpret_cast<uint64_t>(pf);
+    a0 = cr2;
+    a1 = f->err;
+    pgflt = true;
+  } else {
+    dune_intr_cb cb = intr_handler(static_cast<int>(vector));
+    if (!cb) return 0;
+    fn = reinterpret_cast<uint64_t>(cb);
+  }
+  uint64_t top = f->iret.rsp;
+  if (top >= kVaTop) return 0;
+  TrapFrameLayout l = trap_frame_layout(top, g_cfg.xsave_bytes);
+  if (l.bottom >= top || !user_may(leaves, l.bottom, top, true)) return 0;
+
+  forget(l.bottom, l.xsave + g_cfg.fpu_bytes);
+  save_fpu(l.xsave);
+  auto* frame = reinterpret_cast<volatile TrapFrame*>(l.frame);
+  volatile dune_tf& tf = frame->tf;
+  const GateRegs& r = f->regs;
+  tf.rdi = r.rdi; tf.rsi = r.rsi; tf.rdx = r.rdx; tf.rcx = r.rcx;
+  tf.r8 = r.r8; tf.r9 = r.r9; tf.r10 = r.r10; tf.r11 = r.r11;
+  tf.rbx = r.rbx; tf.rbp = r.rbp; tf.r12 = r.r12; tf.r13 = r.r13;
+  tf.r14 = r.r14; tf.r15 = r.r15; tf.rax = r.rax;
+  tf.err = static_cast<uint32_t>(f->err);
+  tf.vector = static_cast<uint32_t>(vector);
+  tf.rip = f->iret.rip;
+  tf.cs = desc::kUserCs;
+  tf.rflags = f->iret.rflags;
+  tf.rsp = f->iret.rsp;
+  tf.ss = desc::kUserDs;
+  frame->magic = kTrapMagic ^ l.frame;
+  frame->xsave = l.xsave;
+  frame->kind = kTrapOwn;
+  *reinterpret_cast<volatile uint64_t*>(l.return_slot) = g_cfg.trap_return;
+
+  GateOut* out = out_of(f);
+  copy_regs(out->regs, r);
+  uint64_t tf_ptr = l.frame + offsetof(TrapFrame, tf);
+  out->regs.rdi = pgflt ? a0 : tf_ptr;
+  out->regs.rsi = a1;
+  out->regs.rdx = pgflt ? tf_ptr : 0;
+  out->iret.rip = fn;
+  out->iret.cs = desc::kUserCs;
+  out->iret.rflags = user_flags(f->iret.rflags) & ~(kFlagTf | kFlagDf);
+  out->iret.rsp = l.return_slot;
+  out->iret.ss = desc::kUserDs;
+  g_dispatched[vector].fetch_add(1, std::memory_order_relaxed);
+  return reinterpret_cast<uint64_t>(out);
+}
+
+// The handler returned (`int` from dune_trap_return_gated, RSP at its frame),
+// as runtime/traps.cpp's handle_trap_return does it. Anything odd: the host.
+uint64_t trap_return(GateFrame* f) {
+  constexpr uint64_t kDecline = 1;
+  uint64_t at = f->iret.rsp;
+  Leaves leaves;
+  if (!g_cfg.root || (at & 15) || !user_may(leaves, at, at + sizeof(TrapFrame), false)) return kDecline;
+  auto* frame = reinterpret_cast<const volatile TrapFrame*>(at);
+  if (frame->magic != (kTrapMagic ^ at) || frame->kind != kTrapOwn) return kDecline;
+  uint64_t image = frame->xsave;
+  if ((image & 63) || image < at + sizeof(TrapFrame) || image - at > sizeof(TrapFrame) + 64) return kDecline;
+  if (!user_may(leaves, image, image + g_cfg.fpu_bytes, false) || !fpu_image_ok(image)) return kDecline;
+  const volatile dune_tf& tf = frame->tf;
+  uint64_t rip = tf.rip, rsp = tf.rsp;
+  if (rip >= kVaTop || rsp >= kVaTop) return kDecline;
+  GateOut* out = out_of(f);
+  GateRegs& r = out->regs;
+  r.rdi = tf.rdi; r.rsi = tf.rsi; r.rdx = tf.rdx; r.rcx = tf.rcx;
+  r.r8 = tf.r8; r.r9 = tf.r9; r.r10 = tf.r10; r.r11 = tf.r11;
+  r.rbx = tf.rbx; r.rbp = tf.rbp; r.r12 = tf.r12; r.r13 = tf.r13;
+  r.r14 = tf.r14; r.r15 = tf.r15; r.rax = tf.rax;
+  out->iret.rip = rip;
+  out->iret.cs = desc::kUserCs;
+  out->iret.rflags = user_flags(tf.rflags);
+  out->iret.rsp = rsp;
+  out->iret.ss = desc::kUserDs;
+  restore_fpu(image);
+  return reinterpret_cast<uint64_t>(out);
+}
+
+}  // namespace
+
+void configure_exception_gate(const GateConfig& c) {
+  g_cfg.trap_return = c.trap_return;
+  g_cfg.xsave_bytes = c.xsave_bytes;
+  g_cfg.xcr0 = c.xcr0;
+  g_cfg.fpu_bytes = c.fpu_bytes;
+  __atomic_store_n(&g_cfg.root, c.root, __ATOMIC_RELEASE);
+}
+
+uint64_t gate_dispatched(int vector) {
+  return vector >= 0 && vector < 32 ? g_dispatched[vector].load(std::memory_order_relaxed) : 0;
+}
+
+void reset_gate_dispatched() {
+  for (auto& n : g_dispatched) n.store(0, std::memory_order_relaxed);
+}
+
+}  // namespace dune
+
+extern "C" __attribute__((visibility("hidden"))) uint64_t dune_gate_dispatch(dune::GateFrame* f, uint64_t cr2) {
+  if (f->vector == DUNE_VECTOR_TRAP_RETURN) return dune::trap_return(f);
+  return dune::deliver(f, cr2);
+}
