@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mm/page_table.h"
+#include "classic/vm_perm.h"
 #include "mm/pte.h"
 
 namespace dune::classic {
@@ -160,6 +161,45 @@ TEST_F(GuestWalk, LookupFindsTheLeafSlotWhereATableIs) {
   ASSERT_NE(empty, nullptr) << "same leaf table, entry not set: a slot all the same, as the host's";
   EXPECT_EQ(*empty, 0u);
   EXPECT_EQ(lookup_in_guest(root(), identity, kBase + (1ull << 30)), nullptr) << "no table: -ENOENT";
+}
+
+// dune_vm_mprotect in the guest: only where every page's leaf holds the
+// program's permission already; all pages or none.
+TEST_F(GuestWalk, MprotectInTheGuestOnlyOverTheProgramsOwnLeaves) {
+  const uint64_t own = kFlags | pte::kProgramPerm;
+  const uint64_t read_only = main_flags(PERM_R, true);
+  ASSERT_TRUE(pt_->map(kBase, 4 * 4096, 0x10000, own).ok());
+  ASSERT_TRUE(pt_->map(kBase + 4 * 4096, 4096, 0x14000, kFlags).ok());  // the library's leaf
+  GuestFlush flush;
+  EXPECT_FALSE(mprotect_in_guest(root(), identity, kBase, kBase + 5 * 4096, read_only, true, flush))
+      << "a page the host has not recorded";
+  EXPECT_EQ(pt_->lookup(kBase), 0x10000 | own) << "nothing changed";
+  EXPECT_FALSE(mprotect_in_guest(root(), identity, kBase + 8 * 4096, kBase + 9 * 4096, read_only, true, flush))
+      << "no leaf";
+  EXPECT_FALSE(mprotect_in_guest(root(), identity, kBase, kBase + 2 * 4096, read_only, false, flush))
+      << "a lowering where the caller cannot flush";
+  EXPECT_EQ(flush.page, 0u);
+
+  EXPECT_TRUE(mprotect_in_guest(root(), identity, kBase, kBase + 4 * 4096, read_only, true, flush));
+  for (int i = 0; i < 4; ++i) {
+    uint64_t leaf = pt_->lookup(kBase + i * 4096);
+    EXPECT_EQ(leaf & PTE_W, 0u);
+    EXPECT_EQ(leaf & pte::kProgramPerm, pte::kProgramPerm) << "still the program's record";
+    EXPECT_EQ(PTE_ADDR(leaf), 0x10000u + i * 4096);
+  }
+  EXPECT_EQ(flush.page, ~0ull) << "four lowered pages: flush everything";
+
+  // One page back to writable: a raise, nothing to flush, and allowed
+  // without the gate.
+  GuestFlush one;
+  uint64_t* slot = lookup_in_guest(root(), identity, kBase + 4096);
+  *slot &= ~PTE_D;  // the MMU's bit, kept where the grant does not change
+  EXPECT_TRUE(mprotect_in_guest(root(), identity, kBase + 4096, kBase + 2 * 4096, main_flags(PERM_R, true), false, one));
+  EXPECT_EQ(*slot & PTE_D, 0u);
+  EXPECT_TRUE(mprotect_in_guest(root(), identity, kBase + 4096, kBase + 2 * 4096, main_flags(PERM_R | PERM_W, true),
+                                false, one));
+  EXPECT_NE(*slot & PTE_W, 0u);
+  EXPECT_EQ(one.page, 0u);
 }
 
 }  // namespace

@@ -59,6 +59,22 @@ bool mprotect_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint6
                        bool may_lower, GuestFlush& flush) {
   constexpr uint64_t kRecord = PTE_P | pte::kProgramPerm;
   auto next_of = [&](uint64_t old) { return PTE_ADDR(old) | flags | pte::kProgramPerm; };
+  auto apply = [&](uint64_t va, uint64_t& leaf, uint64_t old) {
+    uint64_t now = next_of(old);
+    // The same grant keeps the bits the MMU set, as the host's rewrite does.
+    if ((old & kGrantBits) == (now & kGrantBits)) return;
+    __atomic_store_n(&leaf, now, __ATOMIC_RELEASE);
+    if (lowers(old, now)) flush.add(va);
+  };
+  // One page (a handler unprotecting its page): one descent.
+  if (end - start == kPage) {
+    uint64_t* slot = lookup_in_guest(root, table_at, start);
+    if (!slot) return false;
+    uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if ((old & kRecord) != kRecord || (!may_lower && lowers(old, next_of(old)))) return false;
+    apply(start, *slot, old);
+    return true;
+  }
   // First every page, unchanged: all of them qualify or none is touched.
   uint64_t pages = 0;
   bool ok = true;
@@ -70,12 +86,7 @@ bool mprotect_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint6
   });
   if (!ok || pages != (end - start) / kPage) return false;
   walk_leaf_entries(root, table_at, start, end - start, [&](uint64_t va, uint64_t& leaf) {
-    uint64_t old = __atomic_load_n(&leaf, __ATOMIC_ACQUIRE);
-    uint64_t now = next_of(old);
-    // The same grant keeps the bits the MMU set, as the host's rewrite does.
-    if ((old & kGrantBits) == (now & kGrantBits)) return true;
-    __atomic_store_n(&leaf, now, __ATOMIC_RELEASE);
-    if (lowers(old, now)) flush.add(va);
+    apply(va, leaf, __atomic_load_n(&leaf, __ATOMIC_ACQUIRE));
     return true;
   });
   return true;
