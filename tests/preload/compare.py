@@ -85,6 +85,7 @@ def cases(args, data, work):
         # The last thread ends with SYS_exit: the process ends (KVM's worker task must not keep it).
         "raw_exit": dict(cmd=[f"{p}/raw_exit"], storm_quiet=True),
         "raw_exit_threads": dict(cmd=[f"{p}/raw_exit", "threads"], storm_quiet=True),
+        "raw_exit_signal": dict(cmd=[f"{p}/raw_exit", "signal"], storm_quiet=True),
         "exit_statuses": dict(cmd=["sh", "-c", f"for i in $(seq 0 255); do {p}/crash $i >/dev/null; echo $?; done"]),
         # Static programs are not preloaded: the dynamic loader never runs.
         "static": dict(cmd=[f"{p}/hello_static"], preloaded=False),

@@ -70,8 +70,14 @@ bool parse_proc_maps_line(std::string_view s, ProcMapsEntry* out) {
   return true;
 }
 
+namespace {
+// The calling thread's view, not /proc/self's: once a program's main thread has
+// ended with SYS_exit, /proc/self names a zombie whose maps read empty.
+constexpr const char* kSelfMaps = "/proc/thread-self/maps";
+}  // namespace
+
 Result<ProcMapsSnapshot> ProcMapsSnapshot::read_self() {
-  long fd = sys::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  long fd = sys::open(kSelfMaps, O_RDONLY | O_CLOEXEC);
   if (sys::is_error(fd)) return Error(static_cast<int>(fd));
   UniqueFd file(static_cast<int>(fd));
   size_t cap = 256 * 1024;
@@ -97,7 +103,7 @@ Result<ProcMapsSnapshot> ProcMapsSnapshot::read_self() {
     }
     // Did not fit: start over with a bigger buffer.
     cap *= 4;
-    long fd2 = sys::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    long fd2 = sys::open(kSelfMaps, O_RDONLY | O_CLOEXEC);
     if (sys::is_error(fd2)) return Error(static_cast<int>(fd2));
     file.reset(static_cast<int>(fd2));
   }

@@ -1,10 +1,10 @@
 // guest_exits.cpp - what a guest thread does with each VM exit: the monitor's
 // reports (syscalls, exceptions, trap returns, hypercalls), host memory
 // refusals, interrupted runs and the exits that end the process.
-#include <sys/uio.h>
 
 #include "base/log.h"
 #include "monitor/ports.h"
+#include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
 #include "runtime/hypercall.h"
 #include "runtime/runtime.h"
@@ -173,14 +173,7 @@ void GuestThread::on_mmio() {
   // KVM stopped the instruction to let userspace emulate the access. Where the
   // host can make it now (the mapping changed back, a race), complete it.
   if (hva) {
-    iovec local{run->mmio.data, len};
-    iovec remote{reinterpret_cast<void*>(*hva), len};
-    long r = run->mmio.is_write
-                 ? sys::syscall6(SYS_process_vm_writev, sys::getpid(), reinterpret_cast<long>(&local), 1,
-                                 reinterpret_cast<long>(&remote), 1, 0)
-                 : sys::syscall6(SYS_process_vm_readv, sys::getpid(), reinterpret_cast<long>(&local), 1,
-                                 reinterpret_cast<long>(&remote), 1, 0);
-    if (r == static_cast<long>(len)) return;
+    if (guest_rw(*hva, run->mmio.data, len, run->mmio.is_write != 0)) return;
   }
   handle_host_fault(*this, hva ? *hva : gpa, run->mmio.is_write, v, host_fault_signal(v, run->mmio.is_write),
                     false);

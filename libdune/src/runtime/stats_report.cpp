@@ -134,7 +134,8 @@ void write_stats_report(Runtime& rt, const char* end, int status) {
   Out out{reinterpret_cast<char*>(mem) + kStatsBytes, kCap - 2};
 
   char exe[1024];
-  long n = sys::syscall6(SYS_readlink, reinterpret_cast<long>("/proc/self/exe"), reinterpret_cast<long>(exe),
+  // thread-self: /proc/self/exe fails once the main thread has ended.
+  long n = sys::syscall6(SYS_readlink, reinterpret_cast<long>("/proc/thread-self/exe"), reinterpret_cast<long>(exe),
                          sizeof exe - 1);
   exe[n > 0 ? n : 0] = 0;
   timespec ts{};
