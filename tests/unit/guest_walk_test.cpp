@@ -202,5 +202,29 @@ TEST_F(GuestWalk, MprotectInTheGuestOnlyOverTheProgramsOwnLeaves) {
   EXPECT_EQ(one.page, 0u);
 }
 
+// A leaf that holds the program's permission is its own record: a callback's
+// change of it needs no commit, only the flush of what it took away.
+TEST_F(GuestWalk, RecordedLeavesChangeWithoutTheHost) {
+  ASSERT_TRUE(pt_->map(kBase, 4 * 4096, 0x10000, kFlags | pte::kProgramPerm).ok());
+  ASSERT_TRUE(pt_->map(kBase + 4 * 4096, 4096, 0x14000, kFlags).ok());
+  Visit v;
+  v.clear = PTE_W;
+  auto r = walk_in_guest(root(), identity, kBase, kBase + 5 * 4096, visit, &v, batch_, record_commit, true);
+  EXPECT_EQ(r.ret, 0);
+  ASSERT_EQ(g_committed.size(), 1u) << "only the leaf the host has not recorded";
+  EXPECT_EQ(g_committed[0].va, kBase + 4 * 4096);
+  EXPECT_EQ(r.flush, ~0ull) << "the four recorded pages lost PTE_W: the guest flushes";
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(pt_->lookup(kBase + i * 4096) & PTE_W, 0u);
+  // A callback that drops the record itself tells the host again.
+  g_committed.clear();
+  v.clear = pte::kProgramPerm;
+  (void)walk_in_guest(root(), identity, kBase, kBase + 4096, visit, &v, batch_, record_commit, true);
+  EXPECT_EQ(g_committed.size(), 0u) << "no permission changed";
+  v.clear = PTE_W | pte::kProgramPerm;
+  *lookup_in_guest(root(), identity, kBase + 4096) |= PTE_W | pte::kProgramPerm;
+  (void)walk_in_guest(root(), identity, kBase + 4096, kBase + 2 * 4096, visit, &v, batch_, record_commit, true);
+  EXPECT_EQ(g_committed.size(), 1u) << "a permission changed on a leaf that is no record any more";
+}
+
 }  // namespace
 }  // namespace dune::classic

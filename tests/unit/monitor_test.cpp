@@ -214,12 +214,13 @@ TEST(MonitorExceptionGate, FaultVectorsGoThroughIt) {
 }
 
 // The gate's state in a CpuBlock: the frame from ring 3 at the top of RSP0,
-// clear of the TSS below and of GateOut and the root word.
+// clear of the TSS below and of GateOut, the walk memo and the root word.
 TEST(MonitorExceptionGate, CpuBlockLayout) {
   EXPECT_EQ(CpuBlock::kRsp0Top, static_cast<uint64_t>(DUNE_CPU_RSP0_TOP));
   uint64_t tss_end = CpuBlock::kTssOffset + CpuBlock::kTssLimit + 1;
   EXPECT_LE(tss_end, static_cast<uint64_t>(DUNE_CPU_GATE_ROOT));
-  EXPECT_LE(DUNE_CPU_GATE_ROOT + 8, DUNE_CPU_GATE_OUT);
+  EXPECT_LE(DUNE_CPU_GATE_ROOT + 8, DUNE_CPU_GATE_WALK);
+  EXPECT_LE(DUNE_CPU_GATE_WALK + kMemoSlots * sizeof(WalkMemo), static_cast<uint64_t>(DUNE_CPU_GATE_OUT));
   uint64_t out_end = DUNE_CPU_GATE_OUT + sizeof(GateOut);
   // The dispatcher's own stack lies between GateOut and the frame: keep room.
   EXPECT_LE(out_end + 8192, CpuBlock::kRsp0Top - sizeof(GateFrame));

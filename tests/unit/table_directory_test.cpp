@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory_resource>
+
+#include "mm/page_table_pool.h"
+
 namespace dune {
 namespace {
 
@@ -50,6 +54,25 @@ TEST(TableDirectory, MappedChunksOnlyForRingZero) {
   table_directory::add(0x200000, 0x7f0000000000, kChunk);
   EXPECT_EQ(table_directory::mapped_table_at(0x201000), nullptr);
   table_directory::clear();
+}
+
+// Guest ring 0 keeps the leaf tables it found (monitor/exception_gate.h's
+// WalkMemo) while the generation stays: a released table page may come back
+// as another table, and a new image's directory is another.
+TEST(TableDirectory, ReleasedTablesAndClearsMoveTheGeneration) {
+  PageTablePool pool([](uint64_t hva, uint64_t) -> Result<uint64_t> { return hva; }, true,
+                     std::pmr::get_default_resource());
+  auto page = pool.allocate();
+  ASSERT_TRUE(page.ok());
+  uint64_t g0 = table_directory::generation();
+  auto other = pool.allocate();
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(table_directory::generation(), g0) << "a new table changes no table found before";
+  pool.release(page->gpa);
+  uint64_t g1 = table_directory::generation();
+  EXPECT_NE(g1, g0);
+  table_directory::clear();
+  EXPECT_NE(table_directory::generation(), g1);
 }
 
 }  // namespace

@@ -39,8 +39,12 @@ GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start
     uint64_t now = __atomic_load_n(&leaf, __ATOMIC_ACQUIRE);
     if (now != old) {
       bool granted = (now & kGrantBits) != (old & kGrantBits) || PTE_ADDR(now) != PTE_ADDR(old);
+      // A leaf that was and stays the program's record of its permission
+      // (pte::kProgramPerm, same page) needs no word to the host.
+      constexpr uint64_t kRecord = PTE_P | pte::kProgramPerm;
+      bool recorded = (old & kRecord) == kRecord && (now & kRecord) == kRecord && PTE_ADDR(now) == PTE_ADDR(old);
       bool lowered = lowers(old, now);
-      if (granted || (lowered && !guest_flushes)) {
+      if ((granted && !recorded) || (lowered && !guest_flushes)) {
         // The host records it and flushes it (or says how).
         batch.e[batch.count++] = WalkBatch::Entry{va, reinterpret_cast<uint64_t>(&leaf), old};
         if (batch.count == kWalkBatch) send();

@@ -3,9 +3,11 @@
 // and write (MemoryManager::expose_tables), found from the guest-physical
 // addresses in their entries through mm/table_directory.h, so neither needs a
 // hypercall. The host hears only of what it must record: a permission a
-// callback changed (kGrantBits), in WalkBatch commits. A lowering that changes
-// no permission (PTE_D or PTE_A cleared) is flushed by the guest through the
-// TLB gate where it may (monitor/tlb_gate.h), else committed too.
+// callback changed (kGrantBits) on a leaf that did not hold the program's
+// permission already (pte::kProgramPerm: then the leaf is the record), in
+// WalkBatch commits. Any other lowering (PTE_D or PTE_A cleared, or a
+// recorded permission taken away) is flushed by the guest through the TLB
+// gate where it may (monitor/tlb_gate.h), else committed too.
 #pragma once
 
 #include <dune/dune.h>

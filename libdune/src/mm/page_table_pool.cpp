@@ -1,5 +1,7 @@
 #include "mm/page_table_pool.h"
 
+#include "mm/table_directory.h"
+
 namespace dune {
 
 Status PageTablePool::grow() {
@@ -36,6 +38,7 @@ void PageTablePool::release(uint64_t gpa) {
   for (int i = 0; i < 512; ++i) __atomic_store_n(&page[i], 0, __ATOMIC_RELAXED);
   free_.push_back(gpa);
   --in_use_;
+  table_directory::note_release();
 }
 
 uint64_t* PageTablePool::table_at(uint64_t gpa) const {

@@ -6,6 +6,7 @@ namespace detail {
 Chunk g_chunks[kMaxChunks];
 std::atomic<uint32_t> g_count{0};
 std::atomic<bool> g_complete{true};
+std::atomic<uint64_t> g_generation{0};
 }  // namespace detail
 
 using namespace detail;
@@ -31,7 +32,10 @@ void mark_guest_mapped(uint64_t hva) {
     if (g_chunks[i].hva == hva) g_chunks[i].guest_mapped.store(true, std::memory_order_release);
 }
 
+void note_release() { g_generation.fetch_add(1, std::memory_order_acq_rel); }
+
 void clear() {
+  note_release();
   g_count.store(0, std::memory_order_release);
   g_complete.store(true, std::memory_order_release);
 }

@@ -22,6 +22,7 @@ struct Chunk {
 extern Chunk g_chunks[kMaxChunks];
 extern std::atomic<uint32_t> g_count;
 extern std::atomic<bool> g_complete;
+extern std::atomic<uint64_t> g_generation;
 
 inline const Chunk* chunk_of(uint64_t gpa) {
   uint32_t n = g_count.load(std::memory_order_acquire);
@@ -40,6 +41,10 @@ void add(uint64_t gpa, uint64_t hva, uint64_t bytes);
 void mark_guest_mapped(uint64_t hva);
 // Host side: a new process image's manager starts over.
 void clear();
+// Host side: a table page was released (it may come back as another), or
+// the directory cleared: whoever keeps a table found earlier walks again.
+void note_release();
+inline uint64_t generation() { return detail::g_generation.load(std::memory_order_acquire); }
 // False once a chunk did not fit: the guest must not walk on its own then.
 inline bool complete() { return detail::g_complete.load(std::memory_order_acquire); }
 

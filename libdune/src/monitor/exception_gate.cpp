@@ -1,9 +1,12 @@
 // exception_gate.cpp - guest ring 0's half of the exception gate. Runs with the
 // program's FS base, its FPU state live and nothing but the registers saved:
 // built with -mgeneral-regs-only, no stack protector, no red zone and no
-// library calls (libdune/CMakeLists.txt), reading only inline code. Every
-// user page it touches is checked in the tables first, so it cannot fault.
-// Short, too: it is most of what a fault costs the program.
+// library calls (libdune/CMakeLists.txt), reading only inline code. It may
+// fault: on a page of the program's stack that is not writable, a translation
+// cached from before a raise, a frame the handler broke. Then stubs.S drops
+// its work and the exception goes to the host as declined. So it checks only
+// what decides (whose fault it is, and that the frame's pages are the
+// program's), and is short: it is most of what a fault costs the program.
 #include "monitor/exception_gate.h"
 
 #include <dune/dune.h>
@@ -32,45 +35,47 @@ constexpr uint64_t kFlagTf = 1ull << 8, kFlagDf = 1ull << 10;
 constexpr uint64_t kVaTop = 1ull << 47;
 constexpr uint64_t kPage = 4096;
 
-// The leaves of nearby pages: one walk from the root per leaf table (2 MiB).
-struct Leaves {
-  uint64_t region = ~0ull;
-  uint64_t* table = nullptr;
-  uint64_t at(uint64_t va) {
-    if ((va >> 21) != region) {
-      uint64_t next = 0;
-      table = leaf_table_of(g_cfg.root, table_directory::mapped_table_at, va, &next);
-      region = va >> 21;
-    }
-    return table ? __atomic_load_n(&table[(va >> 12) & 511], __ATOMIC_ACQUIRE) : 0;
-  }
-};
-
-// Whether ring 3 may read (write) all of [lo, hi) by the tables.
-bool user_may(Leaves& leaves, uint64_t lo, uint64_t hi, bool write) {
-  if (lo >= hi || hi > kVaTop) return false;
-  for (uint64_t p = lo & ~(kPage - 1); p < hi; p += kPage) {
-    uint64_t l = leaves.at(p);
-    if ((l & (pte::kPresent | pte::kUser)) != (pte::kPresent | pte::kUser)) return false;
-    if (write && !(l & pte::kWritable)) return false;
-  }
-  return true;
+uint64_t block_of(GateFrame* f) {
+  return reinterpret_cast<uint64_t>(f) + DUNE_GATE_FRAME_BYTES - DUNE_CPU_RSP0_TOP;
 }
 
-// Drops the translations of [lo, hi) before ring 0 writes there: one cached
-// from before the program raised a page's permission would fault, in ring 0.
-void forget(uint64_t lo, uint64_t hi) {
-  for (uint64_t p = lo & ~(kPage - 1); p < hi; p += kPage) __asm__ volatile("invlpg (%0)" ::"r"(p) : "memory");
+// The leaf table of va's 2 MiB, from the vCPU's memo or by a walk.
+uint64_t* leaf_table(WalkMemo& m, uint64_t va) {
+  uint64_t region = (va >> 21) + 1;
+  uint64_t generation = table_directory::generation();
+  if (m.region == region && m.generation == generation) return m.table;
+  uint64_t next = 0;
+  uint64_t* table = leaf_table_of(g_cfg.root, table_directory::mapped_table_at, va, &next);
+  if (table) m = WalkMemo{region, generation, table};
+  return table;
+}
+
+uint64_t leaf_of(WalkMemo& m, uint64_t va) {
+  uint64_t* table = leaf_table(m, va);
+  return table ? __atomic_load_n(&table[(va >> 12) & 511], __ATOMIC_ACQUIRE) : 0;
+}
+
+// Whether every page of [lo, hi) is present and the program's (PTE_U). Ring 0
+// may write anything, the library's own pages too: the frame goes only where
+// ring 3 could, and a wild RSP into the monitor's memory is the host's to
+// judge. Writability is not checked: a refused write faults (CR0.WP) and
+// stubs.S sends the fault to the host.
+bool user_pages(WalkMemo& m, uint64_t lo, uint64_t hi) {
+  for (uint64_t p = lo & ~(kPage - 1); p < hi; p += kPage) {
+    uint64_t leaf = leaf_of(m, p);
+    if ((leaf & (pte::kPresent | pte::kUser)) != (pte::kPresent | pte::kUser)) return false;
+  }
+  return true;
 }
 
 // A page fault on a page the program protected through the classic API, which
 // its leaf refuses now: the program's. Anything else (first touch, stack
 // growth, a stale translation, a leaf the host has not written) is the host's.
-bool program_fault(Leaves& leaves, uint64_t err, uint64_t addr) {
+bool program_fault(WalkMemo& m, uint64_t err, uint64_t addr) {
   if ((err & (kErrPresent | kErrUser)) != (kErrPresent | kErrUser)) return false;
   if (err & ~(kErrPresent | kErrWrite | kErrUser | kErrFetch)) return false;
   if (addr >= kVaTop) return false;
-  uint64_t leaf = leaves.at(addr & ~(kPage - 1));
+  uint64_t leaf = leaf_of(m, addr & ~(kPage - 1));
   if (!(leaf & pte::kPresent) || !(leaf & pte::kProgramPerm)) return false;
   if (!(leaf & pte::kUser)) return true;
   if ((err & kErrWrite) && !(leaf & pte::kWritable)) return true;
@@ -120,21 +125,17 @@ void restore_fpu(uint64_t image) {
   __asm__ volatile("xrstor64 (%0)" ::"r"(image), "a"(~0u), "d"(~0u) : "memory");
 }
 
-GateOut* out_of(GateFrame* f) {
-  uint64_t block = reinterpret_cast<uint64_t>(f) + DUNE_GATE_FRAME_BYTES - DUNE_CPU_RSP0_TOP;
-  return gate_out_at(block);
-}
-
 // The handler's call, as runtime/traps.cpp's call_trap_handler makes it.
 uint64_t deliver(GateFrame* f, uint64_t cr2) {
   uint64_t vector = f->vector;
   if (vector >= 32 || !g_cfg.root || trace::wanted(DUNE_EV_FAULT)) return 0;
   uint64_t fn = 0, a0 = 0, a1 = 0;
   bool pgflt = false;
-  Leaves leaves;
+  uint64_t block = block_of(f);
+  WalkMemo* memo = gate_walk_memo_at(block);
   if (vector == 14) {
     dune_pgflt_cb pf = pgflt_handler();
-    if (!pf || !program_fault(leaves, f->err, cr2)) return 0;
+    if (!pf || !program_fault(memo[kMemoFault], f->err, cr2)) return 0;
     fn = reinterpret_cast<uint64_t>(pf);
     a0 = cr2;
     a1 = f->err;
@@ -147,9 +148,8 @@ uint64_t deliver(GateFrame* f, uint64_t cr2) {
   uint64_t top = f->iret.rsp;
   if (top >= kVaTop) return 0;
   TrapFrameLayout l = trap_frame_layout(top, g_cfg.xsave_bytes);
-  if (l.bottom >= top || !user_may(leaves, l.bottom, top, true)) return 0;
+  if (l.bottom >= top || !user_pages(memo[kMemoFrame], l.bottom, top)) return 0;
 
-  forget(l.bottom, l.xsave + g_cfg.fpu_bytes);
   save_fpu(l.xsave);
   auto* frame = reinterpret_cast<volatile TrapFrame*>(l.frame);
   volatile dune_tf& tf = frame->tf;
@@ -170,7 +170,7 @@ uint64_t deliver(GateFrame* f, uint64_t cr2) {
   frame->kind = kTrapOwn;
   *reinterpret_cast<volatile uint64_t*>(l.return_slot) = g_cfg.trap_return;
 
-  GateOut* out = out_of(f);
+  GateOut* out = gate_out_at(block);
   copy_regs(out->regs, r);
   uint64_t tf_ptr = l.frame + offsetof(TrapFrame, tf);
   out->regs.rdi = pgflt ? a0 : tf_ptr;
@@ -187,20 +187,22 @@ uint64_t deliver(GateFrame* f, uint64_t cr2) {
 
 // The handler returned (`int` from dune_trap_return_gated, RSP at its frame),
 // as runtime/traps.cpp's handle_trap_return does it. Anything odd: the host.
+// XRSTOR's #GP is not risked (fpu_image_ok): it would end the same way.
 uint64_t trap_return(GateFrame* f) {
   constexpr uint64_t kDecline = 1;
   uint64_t at = f->iret.rsp;
-  Leaves leaves;
-  if (!g_cfg.root || (at & 15) || !user_may(leaves, at, at + sizeof(TrapFrame), false)) return kDecline;
+  if (!g_cfg.root || (at & 15) || at >= kVaTop) return kDecline;
+  uint64_t block = block_of(f);
+  if (!user_pages(gate_walk_memo_at(block)[kMemoFrame], at, at + sizeof(TrapFrame))) return kDecline;
   auto* frame = reinterpret_cast<const volatile TrapFrame*>(at);
   if (frame->magic != (kTrapMagic ^ at) || frame->kind != kTrapOwn) return kDecline;
   uint64_t image = frame->xsave;
   if ((image & 63) || image < at + sizeof(TrapFrame) || image - at > sizeof(TrapFrame) + 64) return kDecline;
-  if (!user_may(leaves, image, image + g_cfg.fpu_bytes, false) || !fpu_image_ok(image)) return kDecline;
+  if (!fpu_image_ok(image)) return kDecline;
   const volatile dune_tf& tf = frame->tf;
   uint64_t rip = tf.rip, rsp = tf.rsp;
   if (rip >= kVaTop || rsp >= kVaTop) return kDecline;
-  GateOut* out = out_of(f);
+  GateOut* out = gate_out_at(block);
   GateRegs& r = out->regs;
   r.rdi = tf.rdi; r.rsi = tf.rsi; r.rdx = tf.rdx; r.rcx = tf.rcx;
   r.r8 = tf.r8; r.r9 = tf.r9; r.r10 = tf.r10; r.r11 = tf.r11;
@@ -221,7 +223,6 @@ void configure_exception_gate(const GateConfig& c) {
   g_cfg.trap_return = c.trap_return;
   g_cfg.xsave_bytes = c.xsave_bytes;
   g_cfg.xcr0 = c.xcr0;
-  g_cfg.fpu_bytes = c.fpu_bytes;
   __atomic_store_n(&g_cfg.root, c.root, __ATOMIC_RELEASE);
 }
 

@@ -32,12 +32,24 @@ struct GateOut {
   desc::IretFrame iret;
 };
 
+// A leaf table the gate found by walking, kept per vCPU: a program's faults hit
+// the same 2 MiB again and again, and so do its handlers' frames. Good while
+// no table has been released since (table_directory::generation) and the gate
+// not re-armed (Monitor::arm_exception_gate clears it).
+struct WalkMemo {
+  uint64_t region;  // va >> 21, plus 1 (0: empty)
+  uint64_t generation;
+  uint64_t* table;
+};
+enum WalkMemoSlot { kMemoFault, kMemoFrame, kMemoSlots };
+
 // Where the gate keeps its state in the CpuBlock at `block` (monitor.h).
 inline GateFrame* gate_frame_at(uint64_t block) {
   return reinterpret_cast<GateFrame*>(block + DUNE_CPU_RSP0_TOP - DUNE_GATE_FRAME_BYTES);
 }
 inline GateOut* gate_out_at(uint64_t block) { return reinterpret_cast<GateOut*>(block + DUNE_CPU_GATE_OUT); }
 inline uint64_t* gate_root_at(uint64_t block) { return reinterpret_cast<uint64_t*>(block + DUNE_CPU_GATE_ROOT); }
+inline WalkMemo* gate_walk_memo_at(uint64_t block) { return reinterpret_cast<WalkMemo*>(block + DUNE_CPU_GATE_WALK); }
 
 // What the gate reads, set by the host once pgroot exists (dune_init).
 struct GateConfig {
@@ -45,7 +57,6 @@ struct GateConfig {
   uint64_t trap_return = 0;    // the handlers' return address (Monitor::trap_return)
   uint64_t xsave_bytes = 0;    // room for the FPU image (Runtime::xsave_size), as the host's frames
   uint64_t xcr0 = 0;           // the guest's XCR0; 0: no XSAVE, the image is FXSAVE's
-  uint64_t fpu_bytes = 576;    // of the image written: CPUID's XSAVE size for xcr0, or FXSAVE's + header
 };
 void configure_exception_gate(const GateConfig& c);
 // Exceptions of `vector` (0..31) the gate has dispatched, all threads (since

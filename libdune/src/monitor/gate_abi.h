@@ -10,6 +10,8 @@
  * Compared with the live CR3 before the gate reads anything of the library,
  * which a sandbox's table does not map. */
 #define DUNE_CPU_GATE_ROOT 0x200
+/* WalkMemo[2]: the leaf tables the gate found last (a fault's page, a frame's). */
+#define DUNE_CPU_GATE_WALK 0x208
 /* The state the gate resumes ring 3 with: GateOut (15 registers, iret frame). */
 #define DUNE_CPU_GATE_OUT 0x240
 /* GateFrame: 15 registers, vector, error code, the CPU's iret frame. From

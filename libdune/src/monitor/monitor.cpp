@@ -225,6 +225,9 @@ Status Monitor::init(MemoryManager& mm, const HostCpu& cpu, const FlavourTraits&
 }
 
 void Monitor::arm_exception_gate(const CpuBlock& b, uint64_t root_gpa) const {
+  // Tables found under another arming may be another process's (a fork child).
+  WalkMemo* memo = gate_walk_memo_at(b.mem.start());
+  for (int i = 0; i < kMemoSlots; ++i) memo[i] = WalkMemo{};
   // CR3 + 1, so that no table matches an unarmed (zero) word.
   __atomic_store_n(gate_root_at(b.mem.start()), features_.exception_gate ? root_gpa + 1 : 0, __ATOMIC_RELEASE);
 }

@@ -118,10 +118,11 @@ dune_tlb_gate_end:
  * (error code, or 0; then the vector) for dune_gate_common.
  * Where a host that stops the guest in here finds the program's registers
  * (GuestThread::user_state): up to dune_gate_saved and in the continuations,
- * in the CPU; up to dune_gate_commit, in the GateFrame at a fixed place of the
- * ring-0 stack, with the CPU's frame, which still says "before the faulting
- * instruction" (re-run, it faults again: nothing is lost); from there on, in
- * the CpuBlock's GateOut, the state being resumed. */
+ * in the CPU; up to dune_gate_commit and in the dispatcher (RSP below the
+ * GateFrame), in the GateFrame at a fixed place of the ring-0 stack, with the
+ * CPU's frame, which still says "before the faulting instruction" (re-run, it
+ * faults again: nothing is lost); from there on, in the CpuBlock's GateOut,
+ * the state being resumed. */
 .macro GATE_ENTRY vec, has_error
         .p2align 4
         .if \has_error == 0
@@ -228,17 +229,6 @@ dune_gate_entries:
 dune_gate_trap_return:
         GATE_ENTRY DUNE_VECTOR_TRAP_RETURN, 0
 
-/* An exception in ring 0 (the monitor's own fault): straight to its stub. */
-.Lgate_from_ring0:
-        pushq %rax
-        pushq %rcx
-        movq 16(%rsp), %rax
-        GATE_CONTINUATION
-        movq %rax, 16(%rsp)
-        popq %rcx
-        popq %rax
-        ret
-
 dune_gate_common:
         testb $3, 24(%rsp)
         jz .Lgate_from_ring0
@@ -270,6 +260,38 @@ dune_gate_saved:
         GATE_POP
         addq $16, %rsp
         iretq
+
+/* An exception in ring 0. Inside the dispatcher (RSP below this vCPU's
+ * GateFrame and above its GateOut; the GDT, at the start of the CpuBlock,
+ * says which block): its work is dropped and the exception it was handling
+ * goes on as declined, from the GateFrame, which still holds the program's
+ * state. It wrote nothing the program owns above its red zone. So a page of
+ * the program's stack that is not writable, or a translation cached from
+ * before a raise, costs the host's path instead of the gate's, never more.
+ * Anything else (the monitor's own fault): to the vector's stub. */
+.Lgate_from_ring0:
+        pushq %rax
+        pushq %rcx
+        subq $16, %rsp
+        sgdt 6(%rsp)
+        movq 8(%rsp), %rax
+        addq $16, %rsp
+        leaq (DUNE_CPU_RSP0_TOP - DUNE_GATE_FRAME_BYTES)(%rax), %rcx
+        cmpq %rcx, %rsp
+        jae 2f
+        addq $DUNE_CPU_GATE_OUT, %rax
+        cmpq %rax, %rsp
+        jb 2f
+        movq %rcx, %rsp
+        cmpq $DUNE_VECTOR_TRAP_RETURN, 120(%rsp)
+        je .Lgate_back
+        jmp .Lgate_to_host
+2:      movq 16(%rsp), %rax
+        GATE_CONTINUATION
+        movq %rax, 16(%rsp)
+        popq %rcx
+        popq %rax
+        ret
         .globl dune_gate_commit
         .hidden dune_gate_commit
 dune_gate_commit:

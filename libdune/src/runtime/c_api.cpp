@@ -129,8 +129,7 @@ DUNE_API int dune_init(void) {
     if (rt.value()->monitor.exception_gate()) {
       const HostCpu& cpu = host_cpu();
       configure_exception_gate(GateConfig{pgroot, Monitor::trap_return(), rt.value()->xsave_size,
-                                          cpu.has_xsave ? cpu.xcr0 : 0,
-                                          cpu.has_xsave ? uint64_t{cpu.xsave_size} : 576});
+                                          cpu.has_xsave ? cpu.xcr0 : 0});
     }
   }
   return 0;

@@ -11,8 +11,11 @@ namespace dune {
 Monitor::Place GuestThread::place() const {
   const kvm_regs& r = const_cast<Vcpu&>(slot_->vcpu).regs();
   Monitor::Place p = Monitor::place_of(r.rip);
+  // The dispatcher's code is the library's, and an exception it takes enters
+  // the gate again: both run below the GateFrame (stubs.S).
   uint64_t block = slot_->cpu.mem.start();
-  if (p == Monitor::Place::kUser && r.rsp >= block && r.rsp < block + CpuBlock::kRsp0Top)
+  bool under_frame = r.rsp >= block && r.rsp < reinterpret_cast<uint64_t>(gate_frame_at(block));
+  if ((p == Monitor::Place::kUser || p == Monitor::Place::kGateEntry) && under_frame)
     return Monitor::Place::kGateSaved;
   return p;
 }

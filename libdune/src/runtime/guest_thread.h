@@ -63,7 +63,7 @@ class GuestThread {
   bool in_ring0() const;
   // Where the guest stands (Monitor::place_of), also inside the exception
   // gate's dispatcher, which is library code running on this vCPU's ring-0
-  // stack: the registers are in the gate's frame there (kGateSaved).
+  // stack below the gate's frame, where the registers are (kGateSaved).
   Monitor::Place place() const;
 
   // Blocks every signal on the host for good, unless signals caught for the

@@ -145,6 +145,20 @@ static void faults_under_signals(long rounds) {
   check(lost_xmm == 0 && lost_rbx == 0, "and the registers stay the program's");
 }
 
+/* Runs fn with RSP at sp (a stack of the test's own). */
+__asm__(".text\n"
+        ".globl eg_run_on_stack\n"
+        "eg_run_on_stack:\n"
+        "\tpush %rbp\n"
+        "\tmov %rsp, %rbp\n"
+        "\tmov %rsi, %rsp\n"
+        "\tcall *%rdi\n"
+        "\tmov %rbp, %rsp\n"
+        "\tpop %rbp\n"
+        "\tret\n");
+void eg_run_on_stack(void (*fn)(void), char *sp);
+static void store_page2(void) { pages[2 * PAGE + 40] = 5; }
+
 static void *writer(void *arg) {
   (void)arg;
   long n = dune_test_count(50, 5);
@@ -242,6 +256,36 @@ int main(void) {
   check(faults == before, "the parent's page is still protected");
   pages[24] = 4;
   check(faults == before + 1, "and faults here too");
+
+  /* 7. No room for the handler's frame: a PROT_NONE page under a stack of one
+   * page. The gate's write there faults in ring 0, which hands the fault to
+   * the host; the host finds no room either: SIGSEGV, as without the gate. */
+  lower(2);
+  pid = fork();
+  if (pid == 0) {
+    char *tight = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (tight == MAP_FAILED || mprotect(tight, PAGE, PROT_NONE)) _exit(3);
+    tight[PAGE] = 1;
+    eg_run_on_stack(store_page2, tight + 2 * PAGE - 64);
+    _exit(4); /* the handler ran: there was room after all */
+  }
+  status = 0;
+  check(pid > 0 && waitpid(pid, &status, 0) == pid, "fork and wait");
+  check(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+        "a handler frame that does not fit: SIGSEGV, as Linux gives a signal frame that does not fit");
+
+  /* 8. The frame's page was never touched: not in the guest's tables yet. The
+   * gate's write there faults in ring 0; the host maps the page and delivers
+   * the fault to the handler, once, as without the gate. */
+  char *fresh = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  check(fresh != MAP_FAILED, "mmap a stack of two pages");
+  fresh[PAGE] = 1;
+  lower(2);
+  before = faults;
+  pages[2 * PAGE + 40] = 0;
+  eg_run_on_stack(store_page2, fresh + PAGE + 128);
+  check(faults == before + 1 && pages[2 * PAGE + 40] == 5,
+        "a handler frame on a page not touched yet: the handler runs once, the store lands");
 
   printf("exception_gate: ok\n");
   return 0;
