@@ -9,6 +9,7 @@
 #include "base/raw_syscall.h"
 #include "preload_config.h"
 #include "trace_listener.h"
+#include "runtime/tracer.h"
 
 namespace {
 
@@ -27,6 +28,14 @@ __attribute__((constructor(101))) void dune_preload_start() {
     sys::syscall6(SYS_exit_group, 0);
   }
   if (cfg.disable) return;
+  // Under gdb or strace (started with the shim preloaded): the tracer would
+  // see the library, not the program; natively it sees the program.
+  if (Tracer tracer = current_tracer(); tracer.pid > 0 && !cfg.strict) {
+    log::warn("traced by {} (pid {}): running natively, where its breakpoints and stepping work "
+              "(DUNE_STRICT=1: Dune mode anyway)",
+              tracer.name[0] ? tracer.name : "a debugger", tracer.pid);
+    return;
+  }
   // Run by dunetrace: its listener goes in before the VM exists.
   if (const char* trace = env("DUNE_TRACE"); trace && *trace) start_tracing(trace);
   int r = dune_init_and_enter();

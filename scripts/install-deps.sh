@@ -13,7 +13,7 @@ packages=(
   build-essential g++ cmake pkg-config
   libboost-program-options-dev libboost-stacktrace-dev libunwind-dev libfmt-dev
   googletest libgtest-dev
-  python3 strace procps file
+  python3 strace gdb procps file
 )
 hwbed=0
 while (($#)); do

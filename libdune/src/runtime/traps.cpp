@@ -10,6 +10,7 @@
 #include "runtime/runtime.h"
 #include "runtime/trap_frame.h"
 #include "runtime/trap_handlers.h"
+#include "runtime/tracer.h"
 #include "base/host_arena.h"
 #include "signals/fatal_signal.h"
 #include "signals/fault_signal.h"
@@ -36,6 +37,18 @@ void emit_fault(GuestThread& t, const dune_tf& tf, uint64_t addr, const FaultVer
   ev.u.fault.outcome = outcome;
   ev.u.fault.signo = signo;
   trace::emit(ev);
+}
+
+// A breakpoint or single step with no handler, under a ptrace debugger: one
+// that attached to a process already in Dune mode (one started under it runs
+// natively, preload.cpp). Its int3 trapped in the guest, where it cannot see.
+void say_if_debugger_attached(int vector, uint64_t rip) {
+  Tracer tracer = current_tracer();
+  if (tracer.pid <= 0) return;
+  log::warn("{} (pid {}) is tracing this process, which runs in Dune mode: its {} at rip={:#x} reached "
+            "the library, not the debugger; start the program under the debugger (it then runs natively)",
+            tracer.name[0] ? tracer.name : "a debugger", tracer.pid,
+            vector == 3 ? "breakpoint" : "single step", rip);
 }
 
 }  // namespace
@@ -143,6 +156,7 @@ void handle_exception(GuestThread& t) {
     if (deliver_fault_signal(t, f)) return;
   }
   emit_fault(t, tf, addr, v, DUNE_FAULT_FATAL, f.signo);
+  if (f.signo == SIGTRAP) say_if_debugger_attached(ex.vector, tf.rip);
   log::info("vector {} at rip={:#x} (address {:#x}): killed by signal {}", ex.vector, uint64_t{tf.rip},
             addr, f.signo);
   die_with_signal(f.signo);
