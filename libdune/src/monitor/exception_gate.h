@@ -70,3 +70,6 @@ void reset_gate_dispatched();
 // gate was set up for: 0 to decline an exception (to the host), 1 to decline a
 // trap return (back to its `out`), else the GateOut to resume.
 extern "C" uint64_t dune_gate_dispatch(dune::GateFrame* f, uint64_t cr2);
+// Per vector, what the gate dispatched (stubs.S counts at the commit; read
+// through dune::gate_dispatched).
+extern "C" uint64_t dune_gate_dispatched[32];

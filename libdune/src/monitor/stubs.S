@@ -246,7 +246,7 @@ dune_gate_saved:
         cld
         call dune_gate_dispatch
         cmpq $1, %rax
-        ja dune_gate_commit
+        ja .Lgate_count
         je .Lgate_back
 .Lgate_to_host:
         /* The vector's slot becomes the address of its continuation. */
@@ -292,6 +292,15 @@ dune_gate_saved:
         popq %rcx
         popq %rax
         ret
+/* A dispatched exception is counted as the last step before the commit: a
+ * host stop up to here re-runs the faulting instruction (counted then), one
+ * from the commit on resumes the handler (counted now). Trap returns are not. */
+.Lgate_count:
+        movq 120(%rsp), %rcx
+        cmpq $32, %rcx
+        jae dune_gate_commit
+        leaq dune_gate_dispatched(%rip), %rdx
+        lock incq (%rdx,%rcx,8)
         .globl dune_gate_commit
         .hidden dune_gate_commit
 dune_gate_commit:
