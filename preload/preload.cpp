@@ -33,7 +33,7 @@ __attribute__((constructor(101))) void dune_preload_start() {
   if (Tracer tracer = current_tracer(); tracer.pid > 0 && !cfg.strict) {
     log::warn("traced by {} (pid {}): running natively, where its breakpoints and stepping work "
               "(DUNE_STRICT=1: Dune mode anyway)",
-              tracer.name[0] ? tracer.name : "a debugger", tracer.pid);
+              tracer.who(), tracer.pid);
     return;
   }
   // Run by dunetrace: its listener goes in before the VM exists.

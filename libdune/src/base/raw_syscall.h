@@ -1,6 +1,8 @@
 // raw_syscall.h - syscalls that never touch errno: the host side shares its TLS with the guest.
 #pragma once
 
+#include <fcntl.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <sys/syscall.h>
@@ -63,6 +65,22 @@ inline long write_all(int fd, const char* buf, size_t n) {
     done += static_cast<size_t>(r);
   }
   return static_cast<long>(done);
+}
+
+// Up to cap bytes of a small file (/proc's), read to its end: the bytes read,
+// or open's negative errno.
+inline long read_small_file(const char* path, char* buf, size_t cap) {
+  long fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fd;
+  size_t used = 0;
+  while (used < cap) {
+    long r = read(static_cast<int>(fd), buf + used, cap - used);
+    if (r == -4 /* EINTR */) continue;
+    if (r <= 0) break;
+    used += static_cast<size_t>(r);
+  }
+  close(static_cast<int>(fd));
+  return static_cast<long>(used);
 }
 
 }  // namespace dune::sys

@@ -34,11 +34,9 @@ bool runs_program(const char* tid) {
   char path[64] = "/proc/self/task/";
   std::strncat(path, tid, 20);
   std::strncat(path, "/stat", 6);
-  long fd = sys::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fd != -ENOENT;  // gone meanwhile
   char buf[512];
-  long n = sys::read(static_cast<int>(fd), buf, sizeof buf - 1);
-  sys::close(static_cast<int>(fd));
+  long n = sys::read_small_file(path, buf, sizeof buf - 1);
+  if (n == -ENOENT) return false;  // gone meanwhile
   if (n <= 0) return true;
   buf[n] = 0;
   // The name in parentheses may hold anything: count fields after its end.

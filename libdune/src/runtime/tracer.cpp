@@ -1,32 +1,10 @@
 #include "runtime/tracer.h"
 
-#include <fcntl.h>
-
-#include <cerrno>
 #include <cstdio>
 
 #include "base/raw_syscall.h"
 
 namespace dune {
-
-namespace {
-
-// Up to cap bytes of a small /proc file into buf; the length, 0 if unreadable.
-size_t read_small(const char* path, char* buf, size_t cap) {
-  long fd = sys::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  size_t used = 0;
-  while (used < cap) {
-    long n = sys::read(static_cast<int>(fd), buf + used, cap - used);
-    if (n == -EINTR) continue;
-    if (n <= 0) break;
-    used += static_cast<size_t>(n);
-  }
-  sys::close(static_cast<int>(fd));
-  return used;
-}
-
-}  // namespace
 
 long tracer_pid_in_status(std::string_view status) {
   constexpr std::string_view kField = "TracerPid:";
@@ -52,13 +30,14 @@ long tracer_pid_in_status(std::string_view status) {
 Tracer current_tracer() {
   Tracer t;
   char status[4096];
-  size_t n = read_small("/proc/thread-self/status", status, sizeof status);
-  long pid = tracer_pid_in_status(std::string_view(status, n));
+  long n = sys::read_small_file("/proc/thread-self/status", status, sizeof status);
+  long pid = tracer_pid_in_status(std::string_view(status, n > 0 ? static_cast<size_t>(n) : 0));
   if (pid <= 0) return t;
   t.pid = pid;
   char path[48];
   std::snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-  size_t len = read_small(path, t.name, sizeof t.name - 1);
+  long got = sys::read_small_file(path, t.name, sizeof t.name - 1);
+  size_t len = got > 0 ? static_cast<size_t>(got) : 0;
   while (len > 0 && (t.name[len - 1] == '\n' || t.name[len - 1] == ' ')) --len;
   t.name[len] = 0;
   return t;

@@ -19,6 +19,8 @@ long tracer_pid_in_status(std::string_view status);
 struct Tracer {
   long pid = 0;
   char name[32] = {};
+  // The name to print: the command's, else "a debugger".
+  const char* who() const { return name[0] ? name : "a debugger"; }
 };
 Tracer current_tracer();
 

@@ -47,7 +47,7 @@ void say_if_debugger_attached(int vector, uint64_t rip) {
   if (tracer.pid <= 0) return;
   log::warn("{} (pid {}) is tracing this process, which runs in Dune mode: its {} at rip={:#x} reached "
             "the library, not the debugger; start the program under the debugger (it then runs natively)",
-            tracer.name[0] ? tracer.name : "a debugger", tracer.pid,
+            tracer.who(), tracer.pid,
             vector == 3 ? "breakpoint" : "single step", rip);
 }
 
