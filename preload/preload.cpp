@@ -32,7 +32,7 @@ __attribute__((constructor(101))) void dune_preload_start() {
   // see the library, not the program; natively it sees the program.
   if (Tracer tracer = current_tracer(); tracer.pid > 0 && !cfg.strict) {
     log::warn("traced by {} (pid {}): running natively, where its breakpoints and stepping work "
-              "(DUNE_STRICT=1: Dune mode anyway)",
+              "(DUNE_STRICT=1: Dune mode anyway; DUNE_GDB=PORT: gdb in Dune mode)",
               tracer.who(), tracer.pid);
     return;
   }

@@ -47,6 +47,10 @@ const char* preload_help() {
          "                        on the module, getpid, getppid, gettid, get[e]uid and get[e]gid\n"
          "                        are answered in the kernel (default 1; off with DUNE_STATS or a\n"
          "                        tracer, which see every syscall)\n"
+         "  DUNE_GDB=[HOST:]PORT  a gdb server in the program (or a Unix socket PATH): it waits before\n"
+         "                        main for gdb PROGRAM -ex 'target remote HOST:PORT' (HOST: 127.0.0.1\n"
+         "                        unless given; PORT 0: one the kernel picks, printed)\n"
+         "  DUNE_GDB_EXEC=1       images the program execs wait for gdb as well (default: only the first)\n"
          "  DUNE_TRACE=...        set by dunetrace: which events to send it, and where\n"
          "  DUNE_HELP=1           print this and exit\n"
          "A bad value is one warning naming the variable; its default is used.\n";

@@ -14,6 +14,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import skipping  # noqa: E402
+
 failures = []
 
 
@@ -33,11 +36,7 @@ def run(cmd, **env):
 
 
 def skip(why):
-    if os.environ.get("DUNE_REQUIRE_KVM") == "1":
-        print(f"tracers: FAIL: {why} and DUNE_REQUIRE_KVM=1")
-        return 1
-    print(f"tracers: SKIP: {why}")
-    return 77
+    return skipping.skip("tracers", why)
 
 
 def attach_later(shim, prog):

@@ -46,6 +46,19 @@ TEST(DunetraceOptions, EveryOption) {
   EXPECT_EQ(v.command, (std::vector<std::string>{"prog"}));
 }
 
+TEST(DunetraceOptions, GdbServerAddress) {
+  auto o = parse({"--gdb", "1234", "prog"});
+  ASSERT_TRUE(o.ok()) << o.error;
+  EXPECT_EQ(o.value.gdb, "1234");
+  EXPECT_EQ(o.value.command, (std::vector<std::string>{"prog"}));
+  o = parse({"--gdb=/tmp/dbg.sock", "prog"});
+  ASSERT_TRUE(o.ok()) << o.error;
+  EXPECT_EQ(o.value.gdb, "/tmp/dbg.sock");
+  o = parse({"--gdb", "host:x", "prog"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.error.find("--gdb host:x"), std::string::npos) << o.error;
+}
+
 TEST(DunetraceOptions, LongFormsAndStickyShortOnes) {
   auto o = parse({"--follow", "--output=t", "--events", "exit", "--summary", "--time", "prog"});
   ASSERT_TRUE(o.ok()) << o.error;

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dunetrace: %s\n", shim.error.c_str());
     return kExitCannotRun;
   }
+  // The library's gdb server in the program (its first image: DUNE_GDB goes once it is up).
+  if (!opts.value.gdb.empty()) setenv("DUNE_GDB", opts.value.gdb.c_str(), 1);
   auto out = TraceOutput::open(opts.value.output, opts.value.output_per_process);
   if (!out.ok()) return usage_error(out.error);
   return run_session(opts.value, program.value, shim.value, *out.value);

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "debug/gdb_address.h"
+
 namespace po = boost::program_options;
 
 namespace dunetrace {
@@ -30,7 +32,10 @@ po::options_description visible_options() {
     ("summary,c", "count instead of logging: a table of VM exits by reason and syscalls by "
                   "name (count, %, total/avg/min/max cycles, errors) at the end")
     ("json", "one JSON object per line instead of text (the -c tables too)")
-    ("time,T", "the host-side time each event took (cycles and seconds)");
+    ("time,T", "the host-side time each event took (cycles and seconds)")
+    ("gdb", po::value<std::string>()->value_name("[HOST:]PORT"),
+            "a gdb server in the program (DUNE_GDB): it waits before main for gdb PROG -ex "
+            "'target remote HOST:PORT' (HOST 127.0.0.1 unless given; a Unix socket path too)");
   // clang-format on
   return d;
 }
@@ -143,6 +148,13 @@ Parsed<Options> parse_options(int argc, const char* const* argv) {
   o.summary = vm.count("summary") > 0;
   o.json = vm.count("json") > 0;
   o.timing = vm.count("time") > 0;
+  if (vm.count("gdb")) {
+    o.gdb = vm["gdb"].as<std::string>();
+    dune::debug::ListenAddress where;
+    const char* why = nullptr;
+    if (!dune::debug::parse_listen_address(o.gdb.c_str(), &where, &why))
+      return P::fail("--gdb " + o.gdb + ": " + why + " (expected [HOST:]PORT or a socket path)");
+  }
   if (o.command.empty()) return P::fail("must have PROG [ARGS]");
   auto filter = parse_event_filter(o.events, o.summary);
   if (!filter.ok()) return P::fail(filter.error);

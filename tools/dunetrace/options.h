@@ -27,6 +27,7 @@ struct Options {
   bool summary = false;            // -c
   bool json = false;               // --json
   bool timing = false;             // -T
+  std::string gdb;                 // --gdb [HOST:]PORT: DUNE_GDB for the program
   std::vector<std::string> command;  // PROG ARGS...
 };
 

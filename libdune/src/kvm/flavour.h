@@ -57,6 +57,14 @@ struct FlavourTraits {
   // gate would be emulated, and its exits cost what the host path costs.
   // DUNE_EXCEPTION_GATE=0 turns it off, =1 on (traits_of_backend).
   bool exceptions_in_guest = false;
+
+  // Whether a debugger's hardware breakpoints and watchpoints work: KVM's own
+  // debug registers for the guest (KVM_SET_GUEST_DEBUG), a hit a
+  // KVM_EXIT_DEBUG. VT-x and AMD-V: yes. PVM accepts the call but no hit ever
+  // exits, and ignores the guest's own DR7 as well (probed 2026-12-07). The
+  // module has no such call. Without them gdb is told Z1-Z4 are not
+  // supported, and watches by single-stepping (set can-use-hw-watchpoints 0).
+  bool hardware_breakpoints = false;
 };
 
 // Detects the flavour of /dev/kvm from the loaded KVM modules and the CPU

@@ -34,6 +34,7 @@ constexpr IoctlTable kKvm = {
     .set_device_attr = KVM_SET_DEVICE_ATTR,
     .get_fpu = KVM_GET_FPU,
     .set_fpu = KVM_SET_FPU,
+    .set_guest_debug = KVM_SET_GUEST_DEBUG,
 };
 
 constexpr IoctlTable kModule = {
@@ -56,6 +57,7 @@ constexpr IoctlTable kModule = {
     .set_device_attr = 0,
     .get_fpu = 0,
     .set_fpu = 0,
+    .set_guest_debug = 0,
 };
 
 }  // namespace

@@ -30,6 +30,7 @@ struct IoctlTable {
   unsigned long set_cpuid2;       // the module answers CPUID from the host's own
   unsigned long set_device_attr;  // the TSC offset: the module's guest TSC is the host's
   unsigned long get_fpu, set_fpu;  // the module always moves XSAVE images
+  unsigned long set_guest_debug;  // a debugger's hardware breakpoints: not on the module
 };
 
 const IoctlTable& ioctl_table(Backend backend);

@@ -93,6 +93,11 @@ Status Vcpu::set_xsave(const void* buf) {
   return status_of(sys::ioctl(fd(), ops_->set_xsave, buf));
 }
 
+Status Vcpu::set_guest_debug(const kvm_guest_debug& d) {
+  if (!ops_->set_guest_debug) return Error(-ENOTSUP);
+  return status_of(sys::ioctl(fd(), ops_->set_guest_debug, &d));
+}
+
 Status Vcpu::zero_tsc_offset() {
   if (!ops_->set_device_attr) return {};
   uint64_t offset = 0;

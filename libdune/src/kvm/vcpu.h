@@ -49,6 +49,9 @@ class Vcpu {
   Status set_xsave(const void* buf);
   // (The module has no KVM_GET/SET_FPU: it always moves XSAVE images.)
   void use_fpu_ioctls(bool on) { fpu_ioctls_ = on && ops_->get_fpu && ops_->set_fpu; }
+  // KVM's own debug registers for the guest (hits exit with KVM_EXIT_DEBUG,
+  // unseen by the guest): -ENOTSUP on the module.
+  Status set_guest_debug(const kvm_guest_debug& d);
   // Makes the guest TSC read the host's TSC (it does already on the module).
   Status zero_tsc_offset();
 

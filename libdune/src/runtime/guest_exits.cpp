@@ -3,6 +3,7 @@
 // refusals, interrupted runs and the exits that end the process.
 
 #include "base/log.h"
+#include "debug/debug_stop.h"
 #include "monitor/ports.h"
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
@@ -52,6 +53,10 @@ uint32_t GuestThread::on_exit(long rc) {
       return 0;
     case kvm::kExitMemoryFault:
       on_memory_fault();
+      return 0;
+    case KVM_EXIT_DEBUG:
+      // Only with gdb's hardware breakpoints on (debug/hw_breakpoints.h).
+      debug::on_debug_exit(*this, run->debug.arch.dr6);
       return 0;
     default:
       on_unexpected_exit(exit_reason_name(run->exit_reason));

@@ -16,6 +16,8 @@
 #include "runtime/thread_registry.h"
 #include "runtime/traps.h"
 #include "classic/sandbox.h"
+#include "debug/debug_stop.h"
+#include "debug/hw_breakpoints.h"
 #include "signals/fatal_signal.h"
 #include "signals/host_signals.h"
 #include "signals/signal_delivery.h"
@@ -169,6 +171,10 @@ void GuestThread::run() {
     // A host signal handler sets immediate_exit so that a signal caught after
     // this check still stops the next KVM_RUN before the guest runs.
     run->immediate_exit = 0;
+    // A debugger's stop (gdb's Ctrl-C, another thread's breakpoint): here the
+    // ring-3 state is known and may be changed, as for a signal.
+    if (__builtin_expect(debug::stop_requested(), 0) && !sandbox.active) debug::park_for_request(*this);
+    if (__builtin_expect(debug::hw_generation() != debug_.hw_gen, 0)) debug::sync_hw_breakpoints(*this);
     if (!pending_.empty() && signals_deliverable()) {
       stop_ = Stop::kNone;
       deliver_pending_signal(*this);

@@ -9,6 +9,7 @@
 #include "base/mapping.h"
 #include "base/result.h"
 #include "classic/sandbox_state.h"
+#include "debug/thread_debug.h"
 #include "kvm/vcpu.h"
 #include "monitor/monitor.h"
 #include "runtime/stack_check.h"
@@ -88,6 +89,9 @@ class GuestThread {
   // would loop (the library cannot fix it after all).
   bool retry_would_loop(uint64_t rip, uint64_t addr);
 
+  // Its record for a debugger's stops (debug/debug_stop.h).
+  debug::ThreadDebug& debug() { return debug_; }
+
   // What this thread's vCPU did (read by others for totals: plain counters).
   ThreadStats& stats() { return stats_; }
 
@@ -160,6 +164,7 @@ class GuestThread {
   ThreadStacks stacks_;
   kvm_regs intended_regs_{};
   ThreadStats stats_;
+  debug::ThreadDebug debug_;
   uint64_t left_ = 0;  // TSC when KVM_RUN last returned
   SignalTable* sigtable_ = &signal_table();
   std::optional<uint64_t> mask_at_start_;

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "base/raw_syscall.h"
+#include "debug/gdb_session.h"
 
 namespace dune {
 
@@ -65,7 +66,9 @@ bool is_last_program_thread() {
       auto* d = reinterpret_cast<LinuxDirent64*>(buf + off);
       off += d->reclen;
       if (d->name[0] < '0' || d->name[0] > '9') continue;
-      if (std::strtol(d->name, nullptr, 10) == self) continue;
+      long tid = std::strtol(d->name, nullptr, 10);
+      // The gdb server's thread ends with the process, not the other way round.
+      if (tid == self || tid == debug::server_tid()) continue;
       if (runs_program(d->name)) last = false;
     }
     if (!last) break;

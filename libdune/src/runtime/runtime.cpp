@@ -13,6 +13,8 @@
 #include "kvm/host_cpu.h"
 #include "mm/table_directory.h"
 #include "base/own_mappings.h"
+#include "debug/debug_stop.h"
+#include "debug/gdb_session.h"
 #include "runtime/backend_choice.h"
 #include "runtime/guest_thread.h"
 #include "runtime/stats_report.h"
@@ -122,6 +124,7 @@ Status Runtime::rebuild_after_fork(GuestThread& t, const GuestStart& start) {
   counters.vcpus.store(1, std::memory_order_relaxed);
   counters.retired = ThreadStats{};
   reset_gate_dispatched();
+  debug::forget_after_fork();
   mark_start();
   return t.reset_after_fork(start);
 }
@@ -193,8 +196,11 @@ Result<Runtime*> Runtime::create() {
   apply_syscall_fastpath(*rt);
   // A death by a signal is reported (DUNE_STATS) and traced (a listener for
   // DUNE_EV_THREAD installed before dune_init): the signal is caught first.
-  if (stats_report_enabled() || trace::wanted(DUNE_EV_THREAD)) {
+  // gdb too is told of a death by a signal.
+  bool debugger = debug::wanted();
+  if (stats_report_enabled() || trace::wanted(DUNE_EV_THREAD) || debugger) {
     auto report = [](int signo) {
+      debug::report_death(signo);
       if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_end(true, 0, signo);
       if (Runtime* r = runtime()) write_stats_report(*r, "signal", signo);
     };
@@ -207,6 +213,8 @@ Result<Runtime*> Runtime::create() {
              dune_flavour_name(rt->traits.flavour), rt->mm->slot_count(), rt->mm->covered_bytes(),
              rt->mm->identity() ? "identity" : "packed");
   g_runtime.store(rt, std::memory_order_release);
+  // The first thread to enter then waits for gdb's continue.
+  if (debugger) (void)debug::start_server();
   return rt;
 }
 

@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "classic/sandbox.h"
+#include "debug/debug_stop.h"
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
 #include "runtime/runtime.h"
@@ -46,7 +47,8 @@ void say_if_debugger_attached(int vector, uint64_t rip) {
   Tracer tracer = current_tracer();
   if (tracer.pid <= 0) return;
   log::warn("{} (pid {}) is tracing this process, which runs in Dune mode: its {} at rip={:#x} reached "
-            "the library, not the debugger; start the program under the debugger (it then runs natively)",
+            "the library, not the debugger; start the program under the debugger (it then runs natively), "
+            "or debug it in Dune mode with DUNE_GDB=PORT and gdb's target remote",
             tracer.who(), tracer.pid,
             vector == 3 ? "breakpoint" : "single step", rip);
 }
@@ -108,6 +110,7 @@ void handle_exception(GuestThread& t) {
     sandbox_exception(t);
     return;
   }
+  if (debug::attached() && (ex.vector == 1 || ex.vector == 3) && debug::on_debug_trap(t, ex.vector)) return;
   uint64_t addr = 0;
   FaultVerdict v;
   if (ex.vector == 14) {
@@ -149,6 +152,16 @@ void handle_exception(GuestThread& t) {
   uint32_t fp_exceptions = 0;
   if (ex.vector == 16 || ex.vector == 19) fp_exceptions = unmasked_fp_exceptions(t, ex.vector);
   FaultSignal f = fault_signal(ex.vector, tf.rip, addr, ex.error, v.mapped, fp_exceptions);
+  // gdb sees the fault before the program does: dropped ("signal 0"), the
+  // instruction runs again; not reported (another thread's stop came first),
+  // a fault comes again.
+  if (debug::attached()) {
+    siginfo_t info{};
+    info.si_signo = f.signo;
+    info.si_code = f.code;
+    info.si_addr = reinterpret_cast<void*>(f.addr);
+    if (!debug::on_program_signal(t, info).deliver) return;
+  }
   // The fault's event before its signal's; one whose frame then does not fit
   // is reported again, fatal.
   if (fault_signal_catchable(t, f.signo)) {

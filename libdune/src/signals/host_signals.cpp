@@ -48,7 +48,35 @@ void run_natively(int sig, siginfo_t* info, ucontext_t* uc) {
     reinterpret_cast<void (*)(int)>(a.handler)(sig);
 }
 
+// The program's syscall, run by the host, was interrupted, or was about to
+// start (forward.S): if it has not run, or the kernel is about to restart it
+// (RIP moved back onto the syscall instruction), stop it instead: the guest
+// makes it again after its handler, as it would natively. With eintr_too (a
+// debugger's kick, not a signal of the program's), a syscall the kick ended
+// with EINTR is made again as well.
+void stop_interrupted_syscall(ucontext_t* uc, bool eintr_too) {
+  greg_t& rip = uc->uc_mcontext.gregs[REG_RIP];
+  greg_t& rax = uc->uc_mcontext.gregs[REG_RAX];
+  if ((rip >= reinterpret_cast<greg_t>(dune_forward_check) && rip <= reinterpret_cast<greg_t>(dune_forward_insn)) ||
+      (eintr_too && rip == reinterpret_cast<greg_t>(dune_forward_done) && rax == -EINTR)) {
+    rip = reinterpret_cast<greg_t>(dune_forward_done);
+    rax = kRestartSyscall;
+  }
+}
+
+uint64_t g_reserved = 0;  // signals the library keeps for itself (a debugger's kick)
+
 }  // namespace
+
+// A debugger's stop: out of the guest (KVM_RUN returns at once), out of a
+// syscall the host runs for the program (made again after the stop).
+extern "C" void dune_host_kick(int, siginfo_t*, void* ucv) {
+  auto* uc = static_cast<ucontext_t*>(ucv);
+  GuestThread* t = thread_on_host_stack(reinterpret_cast<uint64_t>(&uc));
+  if (!t) return;
+  stop_interrupted_syscall(uc, true);
+  t->vcpu().run()->immediate_exit = 1;
+}
 
 namespace {
 void (*g_fatal_hook)(int) = nullptr;
@@ -92,15 +120,7 @@ extern "C" void dune_host_signal(int sig, siginfo_t* info, void* ucv) {
     raw_sigaction(sig, &dfl, nullptr);
     return;
   }
-  // The program's syscall, run by the host, was interrupted, or was about to
-  // start (forward.S): if it has not run, or the kernel is about to restart
-  // it (RIP moved back onto the syscall instruction), stop it instead: the
-  // guest makes it again after its handler, as it would natively.
-  greg_t& rip = uc->uc_mcontext.gregs[REG_RIP];
-  if (rip >= reinterpret_cast<greg_t>(dune_forward_check) && rip <= reinterpret_cast<greg_t>(dune_forward_insn)) {
-    rip = reinterpret_cast<greg_t>(dune_forward_done);
-    uc->uc_mcontext.gregs[REG_RAX] = kRestartSyscall;
-  }
+  stop_interrupted_syscall(uc, false);
   SignalQueue& q = t->pending_signals();
   uint64_t before;  // the interrupted code's mask, restored when this returns
   std::memcpy(&before, &uc->uc_sigmask, sizeof before);
@@ -122,6 +142,7 @@ extern "C" void dune_host_signal(int sig, siginfo_t* info, void* ucv) {
 }
 
 Status install_host_action(int sig, const KernelSigaction& guest) {
+  if (g_reserved & sigbit(sig)) return {};  // the program's action is kept in the table only
   KernelSigaction host = guest;
   if (guest.handler == 0 && g_fatal_hook && kills_by_default(sig)) {
     host.handler = reinterpret_cast<uint64_t>(&dune_host_fatal_signal);
@@ -166,7 +187,7 @@ uint64_t block_all_signals() {
 }
 
 void set_sigmask(uint64_t mask) {
-  mask &= ~kUnblockable;
+  mask &= ~(kUnblockable | g_reserved);
   sys::syscall6(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&mask), 0, 8);
 }
 
@@ -174,6 +195,32 @@ void requeue_signal(const siginfo_t& info) {
   siginfo_t copy = info;
   sys::syscall6(SYS_rt_tgsigqueueinfo, sys::getpid(), sys::gettid(), info.si_signo,
                 reinterpret_cast<long>(&copy));
+}
+
+}  // namespace dune
+
+namespace dune {
+
+uint64_t reserved_signals() { return g_reserved; }
+
+bool reserve_kick_signal(int sig) { return reserve_host_signal(sig, &dune_host_kick); }
+
+bool reserve_host_signal(int sig, void (*handler)(int, siginfo_t*, void*)) {
+  KernelSigaction kick{};
+  kick.handler = reinterpret_cast<uint64_t>(handler);
+  kick.flags = SA_SIGINFO | kSaRestorer | SA_RESTART;
+  kick.restorer = reinterpret_cast<uint64_t>(&dune_host_restorer);
+  kick.mask = ~0ull;
+  if (raw_sigaction(sig, &kick, nullptr) != 0) return false;
+  g_reserved |= sigbit(sig);
+  uint64_t set = sigbit(sig);
+  sys::syscall6(SYS_rt_sigprocmask, SIG_UNBLOCK, reinterpret_cast<long>(&set), 0, 8);
+  return true;
+}
+
+void release_host_signal(int sig) {
+  g_reserved &= ~sigbit(sig);
+  (void)install_host_action(sig, signal_table().get(sig));
 }
 
 }  // namespace dune

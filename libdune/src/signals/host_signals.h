@@ -35,6 +35,17 @@ void set_sigmask(uint64_t mask);
 // done: a new thread's or child's birth, a thread's end.
 uint64_t block_all_signals();
 
+// A debugger's kick (debug/debug_stop.h): sig's handler stops KVM_RUN and a
+// syscall in progress, and sig can no longer be blocked or caught by the
+// program (its sigaction is recorded only) until released.
+bool reserve_kick_signal(int sig);
+// The same reservation for another handler of the library's (a debugger's
+// breakpoints met by host code: debug/host_breakpoints.h).
+bool reserve_host_signal(int sig, void (*handler)(int, siginfo_t*, void*));
+void release_host_signal(int sig);
+// Those signals, as a mask.
+uint64_t reserved_signals();
+
 // Puts a signal back into the kernel's pending set of the calling thread
 // (where the program has it blocked for now).
 void requeue_signal(const siginfo_t& info);

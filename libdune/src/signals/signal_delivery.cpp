@@ -7,6 +7,7 @@
 
 #include "base/host_arena.h"
 #include "base/log.h"
+#include "debug/debug_stop.h"
 #include "kvm/fpu_state.h"
 #include "kvm/host_cpu.h"
 #include "runtime/guest_memory.h"
@@ -183,6 +184,15 @@ void deliver_pending_signal(GuestThread& t) {
     if (act.handler != reinterpret_cast<uint64_t>(SIG_IGN)) requeue_signal(info);
     set_program_sigmask(t, cur);  // no longer waiting: unblocked unless the program blocks it
     return;
+  }
+  if (debug::attached()) {
+    debug::SignalVerdict v = debug::on_program_signal(t, info);
+    if (!v.deliver) {
+      // Another thread's stop was reported: this signal comes again later.
+      if (!v.reported) requeue_signal(info);
+      set_program_sigmask(t, cur);
+      return;
+    }
   }
   dune_tf at;
   t.user_state(&at);

@@ -100,4 +100,15 @@ long sys_with_temp_mask(GuestThread& t, const SyscallArgs& s) {
   return ret;
 }
 
+long sys_rt_sigprocmask(GuestThread& t, const SyscallArgs& s) {
+  uint64_t reserved = reserved_signals();
+  if (!reserved || !s.a[1] || s.a[0] == SIG_UNBLOCK) return forward_syscall(t, s);
+  uint64_t set;
+  if (!copy_from_guest(&set, s.a[1], sizeof set)) return -EFAULT;
+  set &= ~reserved;
+  SyscallArgs kept = s;
+  kept.a[1] = reinterpret_cast<uint64_t>(&set);
+  return forward_syscall(t, kept);
+}
+
 }  // namespace dune

@@ -55,6 +55,7 @@ long run_syscall(GuestThread& t, const SyscallArgs& s) {
     case SYS_vfork: return sys_vfork(t, s);
     case SYS_rt_sigaction: return sys_rt_sigaction(t, s);
     case SYS_rt_sigreturn: return sys_rt_sigreturn(t, s);
+    case SYS_rt_sigprocmask: return sys_rt_sigprocmask(t, s);
     case SYS_sigaltstack: return sys_sigaltstack(t, s);
     case SYS_rt_sigsuspend:
     case SYS_ppoll:

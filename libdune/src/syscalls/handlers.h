@@ -21,6 +21,8 @@ long sys_remap_file_pages(GuestThread& t, const SyscallArgs& s);
 // Signals (signals/signal_syscalls.cpp).
 long sys_rt_sigaction(GuestThread& t, const SyscallArgs& s);
 long sys_rt_sigreturn(GuestThread& t, const SyscallArgs& s);
+// Forwarded, but a signal the library reserved (a debugger's kick) stays unblocked.
+long sys_rt_sigprocmask(GuestThread& t, const SyscallArgs& s);
 long sys_sigaltstack(GuestThread& t, const SyscallArgs& s);
 // rt_sigsuspend, ppoll, pselect6, epoll_pwait(2): a temporary mask until a handler runs.
 long sys_with_temp_mask(GuestThread& t, const SyscallArgs& s);

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/raw_syscall.h"
+#include "debug/debug_stop.h"
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
 #include "runtime/last_thread.h"
@@ -63,6 +64,7 @@ long sys_exit(GuestThread& t, const SyscallArgs& s) {
 void sys_exit_group(GuestThread& t, const SyscallArgs& s) {
   if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_end(true, static_cast<int>(s.a[0] & 0xff), 0);
   write_stats_report(t.rt(), "exit", static_cast<int>(s.a[0] & 0xff));
+  debug::report_exit(static_cast<int>(s.a[0] & 0xff));
   for (;;) forward_syscall_always(s);
 }
 
