@@ -25,6 +25,20 @@ import time
 failures = []
 args = None
 
+# gdb's Python: stepi to write's syscall instruction, then once more.
+STEP_OVER_SYSCALL = """
+import gdb
+arch = gdb.selected_inferior().architecture()
+for i in range(300):
+    pc = int(gdb.parse_and_eval("$pc"))
+    if arch.disassemble(pc)[0]["asm"].startswith("syscall"):
+        break
+    gdb.execute("stepi", to_string=True)
+gdb.execute("stepi", to_string=True)
+now = int(gdb.parse_and_eval("$pc"))
+print("STEP-OVER-SYSCALL", "ok" if now == pc + 2 and int(gdb.parse_and_eval("$rax")) > 0 else "off by %d" % (now - pc))
+"""
+
 
 def check(cond, what, detail=""):
     print(f"gdb_server: {'ok' if cond else 'FAIL'}: {what}")
@@ -207,8 +221,8 @@ def main():
         return skip(f"/dev/kvm is not usable ({e})")
     if not shutil.which("gdb", path="/usr/bin:/bin"):
         return skip("gdb is not installed (scripts/install-deps.sh installs it)")
-    # Hardware watchpoints exist where KVM runs on VT-x or AMD-V, not on PVM (flavour.h).
-    args.hw_watch = not os.path.exists("/sys/module/kvm_pvm")
+    # Hardware watchpoints exist where KVM runs on VT-x, not on PVM nor AMD-V (flavour.h).
+    args.hw_watch = os.path.exists("/sys/module/kvm_intel") and not os.path.exists("/sys/module/kvm_pvm")
     avx = " avx " in open("/proc/cpuinfo").read().replace("\n", " ")
 
     st, basic_out = native(["basic"])
@@ -230,6 +244,15 @@ def main():
 
     session("libc", ["basic"], ["break write", "continue", "bt", "kill"],
             [r"Breakpoint 1(\.\d+)?, .*write", r"in main \("], -9)
+    # stepi over the syscall instruction stops right after it, with the syscall's result.
+    script = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gdb_server_step.{os.getpid()}.py")
+    with open(script, "w") as f:
+        f.write(STEP_OVER_SYSCALL)
+    try:
+        session("stepi over a syscall", ["basic"], ["break write", "continue", f"source {script}", "delete", "continue"],
+                [r"STEP-OVER-SYSCALL ok", r"exited with code 017"], 15, basic_out)
+    finally:
+        os.unlink(script)
     # libc functions the library's host side runs as well: their int3 is stepped over there.
     session("libc shared with the library", ["basic"], ["break memset", "break memcpy", "continue", "delete", "continue"],
             [r"Breakpoint \d+(\.\d+)?, .*mem(set|cpy)", r"exited with code 017"], 15, basic_out)

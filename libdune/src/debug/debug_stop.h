@@ -100,6 +100,9 @@ namespace dune::debug {
 // SIGTRAP, itself a stop for gdb before it is delivered).
 bool on_debug_trap(GuestThread& t, int vector);
 
+// A syscall made by gdb's step returned: the step's stop.
+void step_ended(GuestThread& t);
+
 // A KVM_EXIT_DEBUG: a hardware breakpoint or watchpoint of gdb's (or the
 // end of a step while those are on) stops the process here.
 void on_debug_exit(GuestThread& t, uint64_t dr6);

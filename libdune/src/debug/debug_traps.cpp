@@ -67,6 +67,10 @@ bool on_debug_trap(GuestThread& t, int vector) {
   return false;
 }
 
+void step_ended(GuestThread& t) {
+  if (t.tgid() == t.rt().pid) (void)stop_for_event(t, Why::kStep, SIGTRAP);
+}
+
 void on_debug_exit(GuestThread& t, uint64_t dr6) {
   HwKind kind;
   uint64_t addr;

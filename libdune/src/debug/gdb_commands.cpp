@@ -301,7 +301,7 @@ After handle_packet(Connection& c, std::string_view p, ResumeAction* actions, in
         static bool said = false;
         if (!said) {
           said = true;
-          log::warn("gdb: no hardware breakpoints or watchpoints on this host (PVM, or the module); "
+          log::warn("gdb: no hardware breakpoints or watchpoints on this host (PVM, AMD-V, the module); "
                     "in gdb: set can-use-hw-watchpoints 0");
         }
       }

@@ -87,8 +87,8 @@ long listen_on(const ListenAddress& a, char* shown, size_t shown_len) {
   return fd;
 }
 
-// The stop every thread is parked for, told to gdb.
-bool report_stop(Connection& c) {
+// The stop every thread is parked for: what '?' and the next commands answer for.
+void collect_stop(Connection& c) {
   StopReport s;
   if (!wait_all_parked(&s))
     log::warn("gdb: some threads did not stop within 5 s (blocked in the kernel with signal {} blocked?)",
@@ -96,7 +96,12 @@ bool report_stop(Connection& c) {
   c.stop = s;
   c.g_tid = 0;
   c.c_tid = -1;
-  return send_packet(c, stop_reply(s));
+}
+
+// ... and told to gdb, which waits for it after a resume or a Ctrl-C.
+bool report_stop(Connection& c) {
+  collect_stop(c);
+  return send_packet(c, stop_reply(c.stop));
 }
 
 // Lets the program go without the debugger: breakpoints out, threads resumed,
@@ -135,7 +140,8 @@ void serve(int fd) {
   g_client.store(fd);
   set_attached(true);
   request_stop(SIGTRAP);  // the first thread waits already; a running program stops now
-  bool stopped = report_stop(c);
+  collect_stop(c);        // gdb asks with '?'
+  bool stopped = true;
   int listen_fd = fd_of(g_listen);
   char buf[4096];
   for (;;) {
@@ -290,15 +296,14 @@ bool start_server() {
 void session_ended(char kind, int value) {
   int fd = g_client.exchange(-1);
   if (fd < 0) return;
-  char payload[8];
+  // Framed on the stack: this may run in a fatal signal's handler.
+  static const char kDigits[] = "0123456789abcdef";
   uint8_t v = static_cast<uint8_t>(kind == 'X' ? gdb::signal_to_gdb(value) : value);
-  payload[0] = kind;
-  rsp::Text hex = rsp::text();
-  rsp::append_hex(hex, &v, 1);
-  payload[1] = hex[0];
-  payload[2] = hex[1];
-  rsp::Text framed = rsp::frame(std::string_view(payload, 3));
-  send_raw(fd, framed);
+  char packet[] = {'$', kind, kDigits[v >> 4], kDigits[v & 15], '#', 0, 0};
+  uint8_t sum = static_cast<uint8_t>(packet[1] + packet[2] + packet[3]);
+  packet[5] = kDigits[sum >> 4];
+  packet[6] = kDigits[sum & 15];
+  send_raw(fd, std::string_view(packet, sizeof packet));
 }
 
 void forget_after_fork() {

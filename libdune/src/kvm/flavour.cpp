@@ -32,7 +32,6 @@ FlavourTraits traits_for(dune_flavour f) {
       t.tr_busy = false;
       t.tlb_flush_in_guest = true;
       t.exceptions_in_guest = true;
-      t.hardware_breakpoints = true;
       break;
     case DUNE_FLAVOUR_VMX:
     case DUNE_FLAVOUR_MODULE:

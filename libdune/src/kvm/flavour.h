@@ -60,9 +60,11 @@ struct FlavourTraits {
 
   // Whether a debugger's hardware breakpoints and watchpoints work: KVM's own
   // debug registers for the guest (KVM_SET_GUEST_DEBUG), a hit a
-  // KVM_EXIT_DEBUG. VT-x and AMD-V: yes. PVM accepts the call but no hit ever
-  // exits, and ignores the guest's own DR7 as well (probed 2026-12-07). The
-  // module has no such call. Without them gdb is told Z1-Z4 are not
+  // KVM_EXIT_DEBUG. VT-x: yes (the Bochs beds). AMD-V: off until seen to work:
+  // in the only AMD bed (QEMU's emulated SVM) the call succeeds and no hit
+  // ever exits; a watchpoint that silently never fires is worse than none.
+  // PVM: the same, and it ignores the guest's own DR7 as well (probed
+  // 2026-12-07). The module has no such call. Without them gdb is told Z1-Z4 are not
   // supported, and watches by single-stepping (set can-use-hw-watchpoints 0).
   bool hardware_breakpoints = false;
 };

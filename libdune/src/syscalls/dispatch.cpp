@@ -4,6 +4,7 @@
 
 #include "base/raw_syscall.h"
 #include "classic/sandbox.h"
+#include "debug/debug_stop.h"
 #include "monitor/monitor.h"
 #include "runtime/guest_thread.h"
 #include "syscalls/handlers.h"
@@ -79,6 +80,9 @@ void complete(GuestThread& t, const SyscallArgs& s, long ret) {
     ++t.stats().syscalls_restarted;
   }
   t.finish_syscall(ret);
+  // gdb's step of the syscall instruction ends here: the trap flag, masked on
+  // the way in, would trap only after the next instruction.
+  if (__builtin_expect(t.debug().stepping, 0) && debug::attached()) debug::step_ended(t);
 }
 
 }  // namespace
