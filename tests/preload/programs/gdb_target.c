@@ -10,7 +10,12 @@
  *                      with the child's status plus 1
  *   gdb_target spawn   runs "exit 6" with posix_spawn (a vfork child in the
  *                      parent's memory: gdb's breakpoint in execve must not
- *                      stop or kill it); exits with its status plus 1 */
+ *                      stop or kill it); exits with its status plus 1
+ *   gdb_target dlopen  loads libm.so.6 with dlopen and calls its cbrt (a
+ *                      breakpoint set before the load must hit); exits 9
+ *   gdb_target exec    execs itself in basic mode (the new image waits for
+ *                      gdb again only with DUNE_GDB_EXEC=1) */
+#include <dlfcn.h>
 #include <spawn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -67,6 +72,20 @@ int main(int argc, char **argv) {
     }
     printf("gdb_target: spun\n");
     return spinning ? 5 : 4;
+  }
+  if (!strcmp(mode, "dlopen")) {
+    void *m = dlopen("libm.so.6", RTLD_NOW);
+    if (!m) return 98;
+    /* cbrt: libm's own and no IFUNC (gdb cannot break on an IFUNC's target
+     * before it is resolved, natively either). */
+    double (*root)(double) = (double (*)(double))dlsym(m, "cbrt");
+    printf("gdb_target: cbrt(27) = %.1f\n", root ? root(27.0) : -1.0);
+    return 9;
+  }
+  if (!strcmp(mode, "exec")) {
+    char *again[] = {argv[0], "basic", NULL};
+    execv("/proc/self/exe", again);
+    return 97;
   }
   if (!strcmp(mode, "spawn")) {
     extern char **environ;
