@@ -189,7 +189,7 @@ def exec_case(basic_out):
 
 
 def protocol_cases():
-    d = Debuggee(["spin", "3"])
+    d = Debuggee(["spin", "2"])
     if not d.address:
         check(False, "protocol: the program waits for gdb", d.first_err)
         d.p.kill()

@@ -249,9 +249,7 @@ int main(int argc, char **argv) {
    * crossed every window many times, or for a bounded number of rounds. */
   per_round = dune_test_count(3000, 100);
   min_rounds = 1;
-  /* The beds (quick): half the rounds, the longest program there (90 s of
-   * a Skylake-X bed's 360 at 40), within CI's 20 minutes. */
-  max_rounds = dune_test_count(40, 20);
+  max_rounds = dune_test_count(40, 40);
   want_signals = dune_test_count(200, 10);
   timer_usec = dune_test_signal_period_usec(1000);
   flood_pace_usec = dune_test_signal_period_usec(100);
