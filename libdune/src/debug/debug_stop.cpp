@@ -48,7 +48,7 @@ uint64_t now_ms() {
 
 void wake_server() {
   uint64_t one = 1;
-  if (g_event_fd >= 0) sys::write(g_event_fd, &one, sizeof one);
+  if (g_event_fd >= 0) sys::write(own_fds::current(g_event_fd), &one, sizeof one);
 }
 
 bool ours(GuestThread& t) { return t.tgid() == t.rt().pid; }

@@ -24,20 +24,15 @@ constexpr uint64_t kFlagTf = 1ull << 8;
 // trap-flag step, the int3 again after it.
 bool step_over(GuestThread& t, dune_tf& tf, int vector) {
   ThreadDebug& d = t.debug();
-  uint8_t original;
-  if (vector == 3 && !d.lifted && saved_byte(tf.rip - 1, &original)) {
+  if (vector == 3 && !d.lifted && lift_breakpoint(tf.rip - 1)) {
     tf.rip -= 1;
-    write_target(tf.rip, &original, 1);
     d.lifted = tf.rip;
     tf.rflags |= kFlagTf;
     t.resume(tf);
     return true;
   }
   if (vector == 1 && d.lifted) {
-    if (is_breakpoint(d.lifted)) {
-      const uint8_t int3 = 0xcc;
-      write_target(d.lifted, &int3, 1);
-    }
+    reinsert_breakpoint(d.lifted);
     d.lifted = 0;
     tf.rflags &= ~kFlagTf;
     t.resume(tf);

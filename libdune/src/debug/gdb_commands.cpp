@@ -232,7 +232,7 @@ After handle_packet(Connection& c, std::string_view p, ResumeAction* actions, in
     }
   } else if (p[0] == 'T') {
     int tid;
-    if (parse_tid(p.substr(1), &tid) && tid > 0 && parked_thread(tid) && parked_thread(tid)->tid() == tid) ok();
+    if (parse_tid(p.substr(1), &tid) && tid > 0 && parked_thread(tid)) ok();
     else error();
   } else if (p == "g") {
     GuestThread* t = thread_for(c, c.g_tid);

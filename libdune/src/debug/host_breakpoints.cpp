@@ -48,23 +48,22 @@ extern "C" void dune_host_trap(int, siginfo_t*, void* ucv) {
   int tid = static_cast<int>(sys::gettid());
   if (Lifted* l = slot_of(tid)) {
     // The lifted instruction ran: its int3 back, if gdb still wants it.
-    if (is_breakpoint(l->addr)) {
-      const uint8_t int3 = 0xcc;
-      write_target(l->addr, &int3, 1);
-    }
+    reinsert_breakpoint(l->addr);
     l->tid.store(0, std::memory_order_release);
     flags &= ~static_cast<greg_t>(kFlagTf);
     return;
   }
   uint64_t at = static_cast<uint64_t>(rip) - 1;
-  uint8_t original;
-  if (!is_breakpoint(at) || !saved_byte(at, &original)) die_of_trap();
+  if (!is_breakpoint(at)) die_of_trap();
   for (Lifted& l : g_lifted) {
     int free_slot = 0;
     if (!l.tid.compare_exchange_strong(free_slot, tid)) continue;
     l.addr = at;
-    write_target(at, &original, 1);
     rip = static_cast<greg_t>(at);
+    if (!lift_breakpoint(at)) {  // removed by gdb meanwhile: the byte is back already
+      l.tid.store(0, std::memory_order_release);
+      return;
+    }
     flags |= static_cast<greg_t>(kFlagTf);
     return;
   }

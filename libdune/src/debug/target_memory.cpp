@@ -130,14 +130,18 @@ bool is_breakpoint(uint64_t addr) {
   return false;
 }
 
-bool saved_byte(uint64_t addr, uint8_t* out) {
+bool lift_breakpoint(uint64_t addr) {
   std::lock_guard<SpinLock> g(g_bp_lock);
-  for (int i = 0; i < g_bp_count; ++i) {
-    if (g_bps[i].addr != addr) continue;
-    *out = g_bps[i].saved;
-    return true;
-  }
+  for (int i = 0; i < g_bp_count; ++i)
+    if (g_bps[i].addr == addr) return write_target(addr, &g_bps[i].saved, 1) == 1;
   return false;
+}
+
+void reinsert_breakpoint(uint64_t addr) {
+  std::lock_guard<SpinLock> g(g_bp_lock);
+  const uint8_t int3 = 0xcc;
+  for (int i = 0; i < g_bp_count; ++i)
+    if (g_bps[i].addr == addr) write_target(addr, &int3, 1);
 }
 
 void remove_all_breakpoints() {

@@ -24,8 +24,11 @@ void find_library_code();
 bool insert_breakpoint(uint64_t addr);
 bool remove_breakpoint(uint64_t addr);
 bool is_breakpoint(uint64_t addr);
-// The byte an inserted breakpoint covers; false if none is there.
-bool saved_byte(uint64_t addr, uint8_t* out);
+// A breakpoint met by code that must not stop (the library's host side, a
+// vfork child) is lifted for one trap-flag step: its byte put back (false if
+// no breakpoint is at addr), then its int3 again if gdb still wants it.
+bool lift_breakpoint(uint64_t addr);
+void reinsert_breakpoint(uint64_t addr);
 // Every breakpoint's byte put back (detach, a vanished client, a forked
 // child's copy of the memory).
 void remove_all_breakpoints();
