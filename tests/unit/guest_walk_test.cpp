@@ -163,6 +163,14 @@ TEST_F(GuestWalk, LookupFindsTheLeafSlotWhereATableIs) {
   EXPECT_EQ(lookup_in_guest(root(), identity, kBase + (1ull << 30)), nullptr) << "no table: -ENOENT";
 }
 
+// dune_vm_mprotect on pgroot in the guest.
+bool mprotect(uint64_t* root, uint64_t start, uint64_t end, uint64_t flags, bool may_lower, GuestFlush& flush) {
+  LeafChange c;
+  c.flags = flags;
+  c.may_lower = may_lower;
+  return protect_in_guest(root, identity, start, end, c, flush);
+}
+
 // dune_vm_mprotect in the guest: only where every page's leaf holds the
 // program's permission already; all pages or none.
 TEST_F(GuestWalk, MprotectInTheGuestOnlyOverTheProgramsOwnLeaves) {
@@ -171,16 +179,16 @@ TEST_F(GuestWalk, MprotectInTheGuestOnlyOverTheProgramsOwnLeaves) {
   ASSERT_TRUE(pt_->map(kBase, 4 * 4096, 0x10000, own).ok());
   ASSERT_TRUE(pt_->map(kBase + 4 * 4096, 4096, 0x14000, kFlags).ok());  // the library's leaf
   GuestFlush flush;
-  EXPECT_FALSE(mprotect_in_guest(root(), identity, kBase, kBase + 5 * 4096, read_only, true, flush))
+  EXPECT_FALSE(mprotect(root(), kBase, kBase + 5 * 4096, read_only, true, flush))
       << "a page the host has not recorded";
   EXPECT_EQ(pt_->lookup(kBase), 0x10000 | own) << "nothing changed";
-  EXPECT_FALSE(mprotect_in_guest(root(), identity, kBase + 8 * 4096, kBase + 9 * 4096, read_only, true, flush))
+  EXPECT_FALSE(mprotect(root(), kBase + 8 * 4096, kBase + 9 * 4096, read_only, true, flush))
       << "no leaf";
-  EXPECT_FALSE(mprotect_in_guest(root(), identity, kBase, kBase + 2 * 4096, read_only, false, flush))
+  EXPECT_FALSE(mprotect(root(), kBase, kBase + 2 * 4096, read_only, false, flush))
       << "a lowering where the caller cannot flush";
   EXPECT_EQ(flush.page, 0u);
 
-  EXPECT_TRUE(mprotect_in_guest(root(), identity, kBase, kBase + 4 * 4096, read_only, true, flush));
+  EXPECT_TRUE(mprotect(root(), kBase, kBase + 4 * 4096, read_only, true, flush));
   for (int i = 0; i < 4; ++i) {
     uint64_t leaf = pt_->lookup(kBase + i * 4096);
     EXPECT_EQ(leaf & PTE_W, 0u);
@@ -194,9 +202,9 @@ TEST_F(GuestWalk, MprotectInTheGuestOnlyOverTheProgramsOwnLeaves) {
   GuestFlush one;
   uint64_t* slot = lookup_in_guest(root(), identity, kBase + 4096);
   *slot &= ~PTE_D;  // the MMU's bit, kept where the grant does not change
-  EXPECT_TRUE(mprotect_in_guest(root(), identity, kBase + 4096, kBase + 2 * 4096, main_flags(PERM_R, true), false, one));
+  EXPECT_TRUE(mprotect(root(), kBase + 4096, kBase + 2 * 4096, main_flags(PERM_R, true), false, one));
   EXPECT_EQ(*slot & PTE_D, 0u);
-  EXPECT_TRUE(mprotect_in_guest(root(), identity, kBase + 4096, kBase + 2 * 4096, main_flags(PERM_R | PERM_W, true),
+  EXPECT_TRUE(mprotect(root(), kBase + 4096, kBase + 2 * 4096, main_flags(PERM_R | PERM_W, true),
                                 false, one));
   EXPECT_NE(*slot & PTE_W, 0u);
   EXPECT_EQ(one.page, 0u);
@@ -224,6 +232,99 @@ TEST_F(GuestWalk, RecordedLeavesChangeWithoutTheHost) {
   *lookup_in_guest(root(), identity, kBase + 4096) |= PTE_W | pte::kProgramPerm;
   (void)walk_in_guest(root(), identity, kBase + 4096, kBase + 2 * 4096, visit, &v, batch_, record_commit, true);
   EXPECT_EQ(g_committed.size(), 1u) << "a permission changed on a leaf that is no record any more";
+}
+
+// No access on pgroot is a record too: a leaf that is not present keeps the
+// page's address and pte::kProgramPerm, so the guest can give the access back
+// without the host (the original's PERM_NONE leaf kept its address too).
+TEST_F(GuestWalk, NoAccessIsARecordTheGuestCanRaiseAgain) {
+  const uint64_t own = kFlags | pte::kProgramPerm;
+  ASSERT_TRUE(pt_->map(kBase, 2 * 4096, 0x10000, own).ok());
+  GuestFlush flush;
+  EXPECT_FALSE(mprotect(root(), kBase, kBase + 2 * 4096, 0, false, flush)) << "a lowering the caller cannot flush";
+  ASSERT_TRUE(mprotect(root(), kBase, kBase + 2 * 4096, 0, true, flush));
+  for (int i = 0; i < 2; ++i) {
+    uint64_t leaf = pt_->lookup(kBase + i * 4096);
+    EXPECT_EQ(leaf & PTE_P, 0u);
+    EXPECT_TRUE(pte::is_record(leaf));
+    EXPECT_EQ(PTE_ADDR(leaf), 0x10000u + i * 4096);
+  }
+  EXPECT_EQ(flush.page, ~0ull);
+  // Seen by a walk (a non-zero leaf, as the original's), changed by no one.
+  Visit v;
+  auto r = walk_in_guest(root(), identity, kBase, kBase + 2 * 4096, visit, &v, batch_, record_commit, true);
+  EXPECT_EQ(r.ret, 0);
+  EXPECT_EQ(v.va.size(), 2u);
+  EXPECT_TRUE(g_committed.empty());
+  // Back to read-write: a raise, nothing to flush, no host.
+  GuestFlush raise;
+  ASSERT_TRUE(mprotect(root(), kBase, kBase + 2 * 4096, main_flags(PERM_R | PERM_W, true), false, raise));
+  EXPECT_EQ(raise.page, 0u);
+  EXPECT_EQ(pt_->lookup(kBase + 4096), 0x11000 | main_flags(PERM_R | PERM_W, true) | pte::kProgramPerm);
+}
+
+// The host's rewrite (a resync, a stale-leaf fault) keeps a record of no
+// access as it keeps a present one.
+TEST_F(GuestWalk, TheHostsRewriteKeepsARecordOfNoAccess) {
+  ASSERT_TRUE(pt_->map(kBase, 4096, 0x10000, pte::kProgramPerm).ok()) << "the host's own record of no access";
+  EXPECT_EQ(pt_->lookup(kBase), 0x10000 | pte::kProgramPerm);
+  uint64_t* slot = lookup_in_guest(root(), identity, kBase);
+  *slot |= PTE_P | PTE_U;  // the guest raised it since
+  ASSERT_TRUE(pt_->map_keep(kBase, 4096, 0x10000, pte::kProgramPerm, true).ok());
+  EXPECT_EQ(*slot & PTE_P, PTE_P) << "the guest's word is the newer";
+  ASSERT_TRUE(pt_->map_keep(kBase, 4096, 0x10000, kFlags, false).ok());
+  EXPECT_EQ(*slot, 0x10000 | kFlags) << "replaced where the program's own mprotect ends the record";
+}
+
+// dune_vm_map_phys on pgroot: the address each leaf maps must be pa's.
+TEST_F(GuestWalk, MapPhysOnPgrootChecksTheAddress) {
+  ASSERT_TRUE(pt_->map(kBase, 2 * 4096, 0x10000, kFlags | pte::kProgramPerm).ok());
+  LeafChange c;
+  c.flags = main_flags(PERM_R, true);
+  c.may_lower = true;
+  c.pa = 0x20000;
+  GuestFlush flush;
+  EXPECT_FALSE(protect_in_guest(root(), identity, kBase, kBase + 2 * 4096, c, flush));
+  EXPECT_EQ(pt_->lookup(kBase) & PTE_W, PTE_W) << "nothing changed";
+  c.pa = 0x10000;
+  EXPECT_TRUE(protect_in_guest(root(), identity, kBase, kBase + 2 * 4096, c, flush));
+  EXPECT_EQ(pt_->lookup(kBase + 4096) & PTE_W, 0u);
+}
+
+// Another root (a sandbox's): no records; its present leaves take the new
+// flags, its holes stay, unmap clears every leaf.
+TEST_F(GuestWalk, AnotherRootsLeavesChangeAsTheHostWouldChangeThem) {
+  ASSERT_TRUE(pt_->map(kBase, 2 * 4096, 0x10000, kFlags).ok());
+  ASSERT_TRUE(pt_->map(kBase + 3 * 4096, 4096, 0x13000, kFlags).ok());
+  LeafChange c;
+  c.records = false;
+  c.flags = leaf_flags(PERM_R | PERM_U, true);
+  GuestFlush flush;
+  EXPECT_FALSE(protect_in_guest(root(), identity, kBase, kBase + 4 * 4096, c, flush)) << "a lowering";
+  c.may_lower = true;
+  ASSERT_TRUE(protect_in_guest(root(), identity, kBase, kBase + 4 * 4096, c, flush));
+  EXPECT_EQ(pt_->lookup(kBase), 0x10000 | c.flags);
+  EXPECT_EQ(pt_->lookup(kBase + 2 * 4096), 0u) << "a hole stays a hole";
+  EXPECT_EQ(pt_->lookup(kBase + 3 * 4096), 0x13000 | c.flags);
+  EXPECT_EQ(flush.page, ~0ull);
+  c.unmap = true;
+  ASSERT_TRUE(protect_in_guest(root(), identity, kBase + 3 * 4096, kBase + 4 * 4096, c, flush));
+  EXPECT_EQ(pt_->lookup(kBase + 3 * 4096), 0u);
+  EXPECT_TRUE(protect_in_guest(root(), identity, kBase + 5 * 4096, kBase + 6 * 4096, c, flush)) << "nothing there";
+}
+
+TEST(GuestRoots, RegisteredWhileTheFlavourAllowsAndForgotten) {
+  uint64_t own = 0, other = 0;
+  allow_guest_page_walk(nullptr);
+  register_guest_root(&other);
+  EXPECT_FALSE(guest_root_known(&other)) << "the flavour walks nothing in the guest";
+  allow_guest_page_walk(&own);
+  register_guest_root(&other);
+  EXPECT_TRUE(guest_root_known(&other));
+  EXPECT_FALSE(guest_root_known(nullptr));
+  forget_guest_root(&other);
+  EXPECT_FALSE(guest_root_known(&other));
+  allow_guest_page_walk(nullptr);
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // classic_api.cpp - the classic Dune calls of dune.h: page tables and sandboxes.
-// In Dune mode each call is a hypercall (the library's records are not guest
-// memory), but for a walk of pgroot (classic/guest_walk.h) and the flushes
-// the guest may do itself (monitor/tlb_gate.h); before dune_enter each runs
-// directly.
+// In Dune mode the guest makes the common cases itself: walks and lookups of
+// pgroot, permission changes of pages whose leaves are the program's records
+// and of other roots' present leaves (classic/guest_walk.h), and the flushes
+// it may do (monitor/tlb_gate.h); the rest is a hypercall. Before dune_enter
+// each runs directly.
 #include <dune/dune.h>
 
 #include <unistd.h>
@@ -53,11 +54,39 @@ void finish_flush(uint64_t page) {
   if (page) flush_tlb(page, "dune_flush_tlb");
 }
 
-// Whether the guest may read root's tables itself (classic/guest_walk.h).
-bool walks_in_guest(const ptent_t* root) {
+// Which of root's tables the guest may read and change itself: pgroot's
+// (classic/guest_walk.h, the host records permissions in its leaves), or
+// another root's the host made (dune_vm_clone, dune_vm_new_root).
+enum class GuestRoot { kNo, kMain, kOther };
+GuestRoot guest_root(const ptent_t* root) {
   uint64_t* own = classic::guest_walk_root();
-  return own && root == reinterpret_cast<const ptent_t*>(own) && current_guest_thread() &&
-         table_directory::complete();
+  if (!own || !current_guest_thread() || !table_directory::complete()) return GuestRoot::kNo;
+  if (root == reinterpret_cast<const ptent_t*>(own)) return GuestRoot::kMain;
+  return classic::guest_root_known(reinterpret_cast<const uint64_t*>(root)) ? GuestRoot::kOther : GuestRoot::kNo;
+}
+bool walks_in_guest(const ptent_t* root) { return guest_root(root) == GuestRoot::kMain; }
+
+// A permission call made by the guest, where it qualifies (classic/guest_walk.h);
+// false: the host makes it. flags: pgroot's leaf flags for the permission
+// (main_flags), another root's come from perm (leaf_flags).
+bool protect_here(ptent_t* root, uint64_t va, size_t len, int perm, uint64_t pa, bool unmap) {
+  GuestRoot where = guest_root(root);
+  if (where == GuestRoot::kNo) return false;
+  auto range = classic::page_range(va, len);
+  if (range.error) return false;
+  classic::LeafChange change;
+  change.flags = where == GuestRoot::kMain ? classic::main_flags(perm, host_cpu().has_nx)
+                                           : classic::leaf_flags(perm, host_cpu().has_nx);
+  change.pa = pa;
+  change.records = where == GuestRoot::kMain;
+  change.may_lower = guest_tlb_flush_allowed();
+  change.unmap = unmap;
+  classic::GuestFlush flush;
+  if (!classic::protect_in_guest(reinterpret_cast<uint64_t*>(root), table_directory::table_at, range.start,
+                                 range.end, change, flush))
+    return false;
+  finish_flush(flush.page);
+  return true;
 }
 
 int vm_op(Hypercall nr, ptent_t* root, void* va, size_t len, uint64_t pa, int perm, const char* fn) {
@@ -75,24 +104,24 @@ extern "C" {
 DUNE_API ptent_t* pgroot = nullptr;
 
 DUNE_API int dune_vm_mprotect(ptent_t* root, void* va, size_t len, int perm) {
-  // The common case in the guest: pages the program protected before, a
-  // permission with PERM_R (classic/guest_walk.h). The rest, bad input
-  // included, goes to the host.
-  auto range = classic::page_range(reinterpret_cast<uint64_t>(va), len);
-  if (walks_in_guest(root) && !range.error && classic::check_perm(perm) == 0 && (perm & PERM_R)) {
-    classic::GuestFlush flush;
-    uint64_t flags = classic::main_flags(perm, host_cpu().has_nx);
-    if (classic::mprotect_in_guest(reinterpret_cast<uint64_t*>(root), table_directory::table_at, range.start,
-                                   range.end, flags, guest_tlb_flush_allowed(), flush)) {
-      finish_flush(flush.page);
-      return 0;
-    }
+  // The common case in the guest; the rest, bad input included, goes to the
+  // host, which says what is wrong. As the original: no read permission is
+  // no access, unless write was asked.
+  if (classic::check_perm(perm | PERM_R) == 0 && ((perm & PERM_R) || !(perm & PERM_W))) {
+    int p = (perm & PERM_R) ? perm : PERM_NONE;
+    if (protect_here(root, reinterpret_cast<uint64_t>(va), len, p, classic::LeafChange::kAnyAddress, false)) return 0;
   }
   return vm_op(Hypercall::kVmMprotect, root, va, len, 0, perm, "dune_vm_mprotect");
 }
 
 DUNE_API int dune_vm_map_phys(ptent_t* root, void* va, size_t len, void* pa, int perm) {
-  return vm_op(Hypercall::kVmMapPhys, root, va, len, reinterpret_cast<uint64_t>(pa), perm, "dune_vm_map_phys");
+  // On pgroot a page can only be mapped at its own address: where its leaf
+  // is the program's record, this is a permission change the guest makes.
+  auto at = reinterpret_cast<uint64_t>(pa);
+  if (walks_in_guest(root) && classic::check_perm(perm) == 0 && !(at & (classic::kPage - 1)) &&
+      at < classic::kVaTop && protect_here(root, reinterpret_cast<uint64_t>(va), len, perm, at, false))
+    return 0;
+  return vm_op(Hypercall::kVmMapPhys, root, va, len, at, perm, "dune_vm_map_phys");
 }
 
 DUNE_API int dune_vm_map_pages(ptent_t* root, void* va, size_t len, int perm) {
@@ -100,6 +129,8 @@ DUNE_API int dune_vm_map_pages(ptent_t* root, void* va, size_t len, int perm) {
 }
 
 DUNE_API int dune_vm_unmap(ptent_t* root, void* va, size_t len) {
+  if (protect_here(root, reinterpret_cast<uint64_t>(va), len, PERM_NONE, classic::LeafChange::kAnyAddress, true))
+    return 0;
   return vm_op(Hypercall::kVmUnmap, root, va, len, 0, 0, "dune_vm_unmap");
 }
 

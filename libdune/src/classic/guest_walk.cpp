@@ -11,10 +11,36 @@ namespace dune::classic {
 namespace {
 // In the library's own data, which the guest maps.
 std::atomic<uint64_t*> g_root{nullptr};
+// The other roots: written by the host under the memory manager's lock, read
+// by the guest without one.
+constexpr int kKnownRoots = 64;
+std::atomic<uint64_t*> g_known_roots[kKnownRoots];
 }  // namespace
 
 void allow_guest_page_walk(uint64_t* root) { g_root.store(root, std::memory_order_release); }
 uint64_t* guest_walk_root() { return g_root.load(std::memory_order_acquire); }
+
+void register_guest_root(uint64_t* root) {
+  if (!g_root.load(std::memory_order_acquire)) return;  // the flavour says no
+  for (auto& slot : g_known_roots) {
+    uint64_t* expected = nullptr;
+    if (slot.compare_exchange_strong(expected, root, std::memory_order_acq_rel)) return;
+  }
+}
+
+void forget_guest_root(uint64_t* root) {
+  for (auto& slot : g_known_roots) {
+    uint64_t* expected = root;
+    if (slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) return;
+  }
+}
+
+bool guest_root_known(const uint64_t* root) {
+  if (!root) return false;
+  for (auto& slot : g_known_roots)
+    if (slot.load(std::memory_order_acquire) == root) return true;
+  return false;
+}
 
 GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, page_walk_cb cb,
                               const void* arg, WalkBatch& batch, CommitFn commit, bool guest_flushes) {
@@ -41,8 +67,7 @@ GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start
       bool granted = (now & kGrantBits) != (old & kGrantBits) || PTE_ADDR(now) != PTE_ADDR(old);
       // A leaf that was and stays the program's record of its permission
       // (pte::kProgramPerm, same page) needs no word to the host.
-      constexpr uint64_t kRecord = PTE_P | pte::kProgramPerm;
-      bool recorded = (old & kRecord) == kRecord && (now & kRecord) == kRecord && PTE_ADDR(now) == PTE_ADDR(old);
+      bool recorded = pte::is_record(old) && pte::is_record(now) && PTE_ADDR(now) == PTE_ADDR(old);
       bool lowered = lowers(old, now);
       if ((granted && !recorded) || (lowered && !guest_flushes)) {
         // The host records it and flushes it (or says how).
@@ -59,36 +84,50 @@ GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start
   return r;
 }
 
-bool mprotect_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, uint64_t flags,
-                       bool may_lower, GuestFlush& flush) {
-  constexpr uint64_t kRecord = PTE_P | pte::kProgramPerm;
-  auto next_of = [&](uint64_t old) { return PTE_ADDR(old) | flags | pte::kProgramPerm; };
+bool protect_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, const LeafChange& change,
+                      GuestFlush& flush) {
+  // The leaf a page gets, or `old` itself where the call leaves it alone.
+  auto next_of = [&](uint64_t old) -> uint64_t {
+    if (change.records) return PTE_ADDR(old) | change.flags | pte::kProgramPerm;
+    if (change.unmap) return 0;
+    if (!(old & PTE_P)) return old;
+    return change.flags ? (PTE_ADDR(old) | change.flags) : 0;
+  };
+  auto qualifies = [&](uint64_t va, uint64_t old) {
+    if (change.records && !pte::is_record(old)) return false;
+    if (change.pa != LeafChange::kAnyAddress && PTE_ADDR(old) != change.pa + (va - start)) return false;
+    return change.may_lower || !lowers(old, next_of(old));
+  };
   auto apply = [&](uint64_t va, uint64_t& leaf, uint64_t old) {
     uint64_t now = next_of(old);
-    // The same grant keeps the bits the MMU set, as the host's rewrite does.
-    if ((old & kGrantBits) == (now & kGrantBits)) return;
+    // The same grant to the same owner keeps the bits the MMU set, as the
+    // host's rewrite does.
+    if (change.records && (old & kGrantBits) == (now & kGrantBits)) return;
+    if (now == old) return;
     __atomic_store_n(&leaf, now, __ATOMIC_RELEASE);
     if (lowers(old, now)) flush.add(va);
   };
+  // On pgroot (and for map_phys) every page must have its leaf; another
+  // root's holes stay holes.
+  bool every_page = change.records || change.pa != LeafChange::kAnyAddress;
   // One page (a handler unprotecting its page): one descent.
   if (end - start == kPage) {
     uint64_t* slot = lookup_in_guest(root, table_at, start);
-    if (!slot) return false;
+    if (!slot) return !every_page;
     uint64_t old = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    if ((old & kRecord) != kRecord || (!may_lower && lowers(old, next_of(old)))) return false;
+    if (!qualifies(start, old)) return false;
     apply(start, *slot, old);
     return true;
   }
   // First every page, unchanged: all of them qualify or none is touched.
   uint64_t pages = 0;
   bool ok = true;
-  walk_leaf_entries(root, table_at, start, end - start, [&](uint64_t, uint64_t& leaf) {
-    uint64_t old = __atomic_load_n(&leaf, __ATOMIC_ACQUIRE);
-    ok = (old & kRecord) == kRecord && (may_lower || !lowers(old, next_of(old)));
+  walk_leaf_entries(root, table_at, start, end - start, [&](uint64_t va, uint64_t& leaf) {
+    ok = qualifies(va, __atomic_load_n(&leaf, __ATOMIC_ACQUIRE));
     ++pages;
     return ok;
   });
-  if (!ok || pages != (end - start) / kPage) return false;
+  if (!ok || (every_page && pages != (end - start) / kPage)) return false;
   walk_leaf_entries(root, table_at, start, end - start, [&](uint64_t va, uint64_t& leaf) {
     apply(va, leaf, __atomic_load_n(&leaf, __ATOMIC_ACQUIRE));
     return true;

@@ -44,16 +44,36 @@ struct GuestWalkResult {
 GuestWalkResult walk_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, page_walk_cb cb,
                               const void* arg, WalkBatch& batch, CommitFn commit, bool guest_flushes);
 
-// dune_vm_mprotect over root in the guest, where every page of [start, end)
-// has a leaf that holds the program's permission already (pte::kProgramPerm:
-// the host recorded the page's first dune_vm_mprotect): that leaf is the
-// record (MemoryManager::Records), so the host need not hear of the change.
-// flags: the new permission's leaf flags (present). A lowering is left in
-// `flush` (GuestFlush), and allowed only where the caller can flush itself
-// (may_lower). Returns false, having changed nothing, where a page does not
-// qualify: then the host does the call.
-bool mprotect_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, uint64_t flags,
-                       bool may_lower, GuestFlush& flush);
+// What a permission call sets on each leaf of a range in the guest:
+// dune_vm_mprotect, and dune_vm_unmap and dune_vm_map_phys, which on pgroot
+// only change the permission of the page a leaf maps already.
+struct LeafChange {
+  static constexpr uint64_t kAnyAddress = ~0ull;
+  uint64_t flags = 0;            // the new leaf flags (present), or 0: no access
+  uint64_t pa = kAnyAddress;     // else the address the range's first leaf must map (map_phys)
+  // pgroot: every leaf must be the program's record already
+  // (pte::kProgramPerm: the host recorded the page's first call), and stays
+  // one, so the host need not hear of the change; no access keeps the page's
+  // address in a leaf that is not present (pte.h). Another root: its present
+  // leaves are all there is, as the host's call would write them.
+  bool records = true;
+  bool may_lower = false;        // the caller may flush its own TLB
+  bool unmap = false;            // another root: every leaf goes, present or not
+};
+
+// Makes `change` over [start, end) of root in the guest. A lowering is left
+// in `flush` (GuestFlush), and allowed only with may_lower. Returns false,
+// having changed nothing, where a page does not qualify: then the host does
+// the call.
+bool protect_in_guest(uint64_t* root, TableAtFn table_at, uint64_t start, uint64_t end, const LeafChange& change,
+                      GuestFlush& flush);
+
+// Roots other than pgroot the guest may change itself (dune_vm_clone,
+// dune_vm_new_root): the host registers each it makes and forgets each it
+// frees. A full list leaves the rest to the host.
+void register_guest_root(uint64_t* root);
+void forget_guest_root(uint64_t* root);
+bool guest_root_known(const uint64_t* root);
 
 // dune_vm_lookup without create, in the guest: the leaf slot of va, or
 // nullptr where no table covers it (-ENOENT). va is a user address.

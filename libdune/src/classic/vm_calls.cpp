@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "base/raw_syscall.h"
+#include "classic/guest_walk.h"
 #include "classic/sandbox.h"
 #include "classic/vm_args.h"
 #include "classic/vm_perm.h"
@@ -292,6 +293,7 @@ long new_root(MemoryManager& mm, GuestPageTable* from) {
     return result.error();
   }
   (void)mm.expose_tables();
+  register_guest_root(t->root_hva());
   return static_cast<long>(reinterpret_cast<uint64_t>(t->root_hva()));
 }
 
@@ -303,6 +305,7 @@ long vm_free(MemoryManager& mm, uint64_t root) {
     return -EINVAL;
   }
   if (user_root_hva() == root) set_user_root_hva(0);
+  forget_guest_root(t->root_hva());
   mm.destroy_table(t);
   return 0;
 }
@@ -347,8 +350,9 @@ long vm_walk_commit(MemoryManager& mm, GuestFlush* gf, uint64_t batch_addr) {
     // A permission the callback changed on the process's own table stays.
     if (main && (now & kGrantBits) != (e.old & kGrantBits)) {
       mm.set_override(Range{e.va, e.va + kPage}, (now & PTE_P) ? PTE_FLAGS(now) : 0);
-      // The leaf says so too, as one the library wrote from it would.
-      if (now & PTE_P) __atomic_fetch_or(reinterpret_cast<uint64_t*>(e.ptep), pte::kProgramPerm, __ATOMIC_ACQ_REL);
+      // The leaf says so too, as one the library wrote from it would (one
+      // not present but for its address: the record of no access).
+      if (now) __atomic_fetch_or(reinterpret_cast<uint64_t*>(e.ptep), pte::kProgramPerm, __ATOMIC_ACQ_REL);
     }
   }
   return 0;

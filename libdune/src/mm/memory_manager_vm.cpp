@@ -33,8 +33,7 @@ uint64_t MemoryManager::effective_flags(uint64_t page, const RegionAttrs& a) con
   if (!a.library_owned()) {
     // The program's own leaf is the newest word on it (Records).
     uint64_t leaf = pt_->lookup(page);
-    if ((leaf & (pte::kPresent | pte::kProgramPerm)) == (pte::kPresent | pte::kProgramPerm))
-      return leaf & pte::kFlagsMask;
+    if (pte::is_record(leaf)) return leaf & pte::kFlagsMask;
     if (auto o = override_at(page)) return *o;
   }
   return guest_flags(a);
@@ -65,8 +64,9 @@ Status MemoryManager::map_with_overrides(Range part, uint64_t gpa, uint64_t flag
 }
 
 void MemoryManager::set_override(Range r, uint64_t flags) {
-  // The leaves written from it say whose permission they hold (pte.h).
-  if (flags) flags |= pte::kProgramPerm;
+  // The leaves written from it say whose permission they hold, no access
+  // included (pte.h).
+  flags |= pte::kProgramPerm;
   // Only where the program has memory: elsewhere there is nothing to protect.
   space_.regions().for_each(r.start, r.end, [&](Range piece, RegionAttrs& a) {
     if (!a.library_owned()) overrides_.assign(piece.start, piece.end, flags);

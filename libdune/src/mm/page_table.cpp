@@ -58,7 +58,6 @@ Status GuestPageTable::map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_
   // or the program's.
   constexpr uint64_t kGrant =
       pte::kAddrMask | pte::kPresent | pte::kWritable | pte::kUser | pte::kNoExec | pte::kProgramPerm;
-  constexpr uint64_t kRecord = pte::kPresent | pte::kProgramPerm;
   if (flags == 0) {
     unmap(va, len);
     return {};
@@ -74,7 +73,7 @@ Status GuestPageTable::map_impl(uint64_t va, uint64_t len, uint64_t gpa, uint64_
       uint64_t want = gpa | flags;
       uint64_t old = load(slot);
       if (keep && (old & kGrant) == (want & kGrant)) continue;
-      if (keep_records && (old & kRecord) == kRecord && (old & pte::kAddrMask) == gpa) continue;
+      if (keep_records && pte::is_record(old) && (old & pte::kAddrMask) == gpa) continue;
       store(slot, want);
     }
   }

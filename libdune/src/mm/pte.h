@@ -21,11 +21,22 @@ constexpr uint64_t kNoExec = 1ull << 63;
 // through the classic API (MemoryManager::set_override). A fault that the
 // leaf refuses is then the program's to handle, which guest ring 0 may tell
 // without the host (monitor/exception_gate.cpp).
+//
+// Such a leaf is the program's record of the page's permission: the guest
+// changes it without the host (classic/guest_walk.h) and the host reads it
+// before its own records (MemoryManager::effective_flags). No access
+// (PERM_NONE, dune_vm_unmap on pgroot) is a record too: a leaf that is not
+// present, holding the page's address and this bit, as the original Dune
+// left the address in a PERM_NONE leaf. The CPU ignores every other bit of a
+// leaf that is not present.
 constexpr uint64_t kProgramPerm = 1ull << 52;
 constexpr uint64_t kAddrMask = 0x000ffffffffff000ull;
 constexpr uint64_t kFlagsMask = ~kAddrMask;
 
 constexpr uint64_t kPageSize = 4096;
+
+// Whether a leaf is the program's record of its page's permission.
+constexpr bool is_record(uint64_t leaf) { return (leaf & kProgramPerm) != 0; }
 
 // Leaf flags for user memory with protection `prot`, 0 (not present) for
 // PROT_NONE. Accessed and dirty start set: the MMU need not set them (with

@@ -74,11 +74,14 @@ bool user_pages(WalkMemo& m, uint64_t lo, uint64_t hi) {
 // its leaf refuses now: the program's. Anything else (first touch, stack
 // growth, a stale translation, a leaf the host has not written) is the host's.
 bool program_fault(WalkMemo& m, uint64_t err, uint64_t addr) {
-  if ((err & (kErrPresent | kErrUser)) != (kErrPresent | kErrUser)) return false;
+  if (!(err & kErrUser)) return false;
   if (err & ~(kErrPresent | kErrWrite | kErrUser | kErrFetch)) return false;
   if (addr >= kVaTop) return false;
   uint64_t leaf = leaf_of(m, addr & ~(kPage - 1));
-  if (!(leaf & pte::kPresent) || !(leaf & pte::kProgramPerm)) return false;
+  if (!pte::is_record(leaf)) return false;
+  // Not present: the program's no access (pte.h), if the leaf still says so.
+  if (!(err & kErrPresent)) return !(leaf & pte::kPresent);
+  if (!(leaf & pte::kPresent)) return false;
   if (!(leaf & pte::kUser)) return true;
   if ((err & kErrWrite) && !(leaf & pte::kWritable)) return true;
   return (err & kErrFetch) && (leaf & pte::kNoExec);

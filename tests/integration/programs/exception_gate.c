@@ -3,10 +3,12 @@
  * ring 0 (vmx, svm, dune-module: no VM exit per fault) or the host (PVM, or
  * DUNE_EXCEPTION_GATE=0). Pins: the address, error code, vector and rip a
  * handler sees; the interrupted registers and vector state after it returns;
- * a fault inside a handler; a handler that edits the PTE itself; #UD to an
+ * a fault inside a handler; a handler that edits the PTE itself; no access
+ * (PERM_NONE, dune_vm_unmap) and a clone's leaves; #UD to an
  * interrupt handler that steps over the instruction; another thread; a fork
  * child; and, where the gate is, no VM exit per fault. */
 #include <dune/dune.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -145,6 +147,103 @@ static void faults_under_signals(long rounds) {
   check(lost_xmm == 0 && lost_rbx == 0, "and the registers stay the program's");
 }
 
+/* No access: dune_vm_mprotect(PERM_NONE) and dune_vm_unmap on pgroot leave a
+ * leaf that is not present but keeps its page's address; an access faults to
+ * the handler (not present, user), which gives the access back. Where the gate
+ * is, none of it leaves the VM: the leaf is the program's record (pte.h). */
+static volatile long none_faults;
+static volatile uintptr_t none_addr;
+static volatile uint64_t none_fec;
+static void on_none(uintptr_t addr, uint64_t fec, struct dune_tf *tf) {
+  (void)tf;
+  none_addr = addr;
+  none_fec = fec;
+  none_faults++;
+  if (dune_vm_mprotect(pgroot, (void *)(addr & ~(PAGE - 1)), PAGE, PERM_R | PERM_W) != 0) {
+    fprintf(stderr, "exception_gate: the handler's dune_vm_mprotect failed\n");
+    exit(1);
+  }
+}
+
+static void test_no_access(void) {
+  char *q = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  check(q != MAP_FAILED, "mmap");
+  q[0] = 1;
+  q[10] = 9;
+  q[PAGE] = 2;
+  check(dune_register_pgflt_handler(on_none) == 0, "a handler that gives the access back");
+  check(dune_vm_mprotect(pgroot, q, PAGE, PERM_NONE) == 0, "dune_vm_mprotect(PERM_NONE)");
+  ptent_t *pte = NULL;
+  check(dune_vm_lookup(pgroot, q, CREATE_NONE, &pte) == 0 && !(*pte & PTE_P) && PTE_ADDR(*pte) == dune_va_to_pa(q),
+        "a PERM_NONE leaf is not present and keeps its page's address");
+  volatile char *v = q;
+  char c = v[10];
+  check(none_faults == 1 && none_addr == (uintptr_t)(q + 10) && (none_fec & 7) == 4 && c == 9,
+        "a read faults to the handler (not present, user) and then reads the page");
+  check(dune_vm_unmap(pgroot, q + PAGE, PAGE) == 0, "dune_vm_unmap on pgroot");
+  v[PAGE + 5] = 3;
+  check(none_faults == 2 && (none_fec & 7) == 6 && v[PAGE] == 2 && v[PAGE + 5] == 3,
+        "a write after dune_vm_unmap faults (not present, write, user); the page kept its contents");
+
+  /* A fork child keeps no access. */
+  check(dune_vm_mprotect(pgroot, q, PAGE, PERM_NONE) == 0, "no access again");
+  long before = none_faults;
+  pid_t pid = fork();
+  if (pid == 0) _exit(v[0] == 1 && none_faults == before + 1 ? 0 : 1);
+  int status = 0;
+  check(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+        "a fork child's read faults to the handler too");
+  check(none_faults == before, "the child's fault was the child's");
+  c = v[0];
+  check(c == 1 && none_faults == before + 1, "the parent's read faults once too");
+
+  /* Rounds of {no access, read, handler gives it back}. */
+  long n = dune_test_count(100, 10);
+  uint64_t fewest = ~0ull;
+  int missed = 0;
+  for (int round = 0; round < 5; ++round) {
+    long f0 = none_faults;
+    struct dune_stats s0 = stats();
+    for (long k = 0; k < n; ++k) {
+      if (dune_vm_mprotect(pgroot, q, PAGE, PERM_NONE) != 0) missed++;
+      (void)v[k & 1023];
+    }
+    struct dune_stats s1 = stats();
+    if (none_faults - f0 != n) missed++;
+    if (s1.vm_exits - s0.vm_exits < fewest) fewest = s1.vm_exits - s0.vm_exits;
+  }
+  check(missed == 0, "every round faults once to the handler");
+  printf("exception_gate: %ld rounds of PERM_NONE, read, raise: %llu VM exits\n", n, (unsigned long long)fewest);
+  if (gate_expected()) check(fewest <= 2, "no VM exit in them through the gate");
+
+  /* Another root (dune_vm_clone): its leaves change without the host too. */
+  ptent_t *copy = dune_vm_clone(pgroot);
+  check(copy != NULL, "dune_vm_clone(pgroot)");
+  struct dune_stats s0 = stats();
+  int ok = 1;
+  for (int k = 0; k < 10; ++k) {
+    ok &= dune_vm_mprotect(copy, q, 2 * PAGE, PERM_R | PERM_U) == 0;
+    ok &= dune_vm_mprotect(copy, q, 2 * PAGE, PERM_R | PERM_W | PERM_U) == 0;
+  }
+  ok &= dune_vm_mprotect(copy, q, PAGE, PERM_R | PERM_U) == 0;
+  struct dune_stats s1 = stats();
+  ptent_t *cp = NULL;
+  check(ok && dune_vm_lookup(copy, q, CREATE_NONE, &cp) == 0 && (*cp & PTE_P) && !(*cp & PTE_W) &&
+            PTE_ADDR(*cp) == dune_va_to_pa(q),
+        "dune_vm_mprotect on a clone changes the clone's leaf");
+  printf("exception_gate: 21 dune_vm_mprotect calls on a clone: %llu VM exits\n",
+         (unsigned long long)(s1.vm_exits - s0.vm_exits));
+  if (gate_expected()) check(s1.vm_exits - s0.vm_exits <= 2, "without a VM exit through the gate");
+  before = none_faults;
+  v[7] = 4;
+  check(none_faults == before, "pgroot's leaf is its own");
+  check(dune_vm_unmap(copy, q, PAGE) == 0 && *cp == 0, "dune_vm_unmap on the clone clears its leaf");
+  dune_vm_free(copy);
+  check(dune_vm_mprotect(copy, q, PAGE, PERM_R) == -EINVAL, "a freed root is no root any more");
+  check(dune_register_pgflt_handler(on_fault) == 0, "the first handler again");
+  munmap(q, 2 * PAGE);
+}
+
 /* Runs fn with RSP at sp (a stack of the test's own). */
 __asm__(".text\n"
         ".globl eg_run_on_stack\n"
@@ -234,6 +333,9 @@ int main(void) {
   uint64_t ud_at = 0;
   __asm__ volatile("leaq 1f(%%rip), %0\n\t1: ud2" : "=r"(ud_at));
   check(ud_seen == 1 && ud_rip == ud_at, "#UD reaches its handler with its rip, and execution goes on");
+
+  /* 4b. No access, and another root. */
+  test_no_access();
 
   /* 5. Another thread's faults. */
   pthread_t t;
