@@ -9,7 +9,7 @@ getppid; the figure per way is the median over the rounds.
 
   bench/dunetrace_overhead.py [--build build] [--rounds 5] [--calls 20000]
 
-Prints the machine, the table, and the two verdicts the README quotes:
+Prints the machine, the table, and the two verdicts docs/dunetrace.md quotes:
 dunetrace's per-syscall overhead against strace's (it must be smaller), and
 -c's overhead over the shim alone (it must be under 10 %).
 """

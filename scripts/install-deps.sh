@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh [--hwbed]: installs (with apt) what building and testing need and is missing.
-#   default  the build: compiler, CMake, Boost, libunwind, fmt, GoogleTest, and the programs
-#            the integration tests run
+#   default  the build: compiler, CMake, Boost, libunwind, fmt, GoogleTest, scdoc and help2man,
+#            and the programs the integration and packaging tests run (dkms, lintian)
 #   --hwbed  also the hardware test beds (Bochs, QEMU and friends: scripts/hwbed/packages.txt) and the
 #            headers of the kernel it boots (linux-headers-RELEASE, RELEASE from
 #            scripts/hwbed/run.sh --kernel-version), to build the kernel module kernel/ for it
@@ -14,6 +14,8 @@ packages=(
   libboost-program-options-dev libboost-stacktrace-dev libunwind-dev libfmt-dev
   googletest libgtest-dev
   python3 strace gdb procps file
+  scdoc help2man                # man pages (packaging/)
+  dkms lintian man-db           # the Debian packages' test (tests/packaging)
 )
 hwbed=0
 while (($#)); do

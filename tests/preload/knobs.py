@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The shim's environment knobs, each checked for what the README promises.
+"""The shim's environment knobs, each checked for what docs/preload.md promises.
 
 Exit status: 0 pass, 1 fail, 77 skip (no usable /dev/kvm, unless DUNE_REQUIRE_KVM=1).
 """

@@ -1,5 +1,5 @@
 // dunestat: what Dune mode costs and saves, measured natively and in Dune mode
-// in one run and printed side by side (see --help and the README).
+// in one run and printed side by side (see --help and docs/dunestat.md).
 #include <fmt/format.h>
 #include <sched.h>
 #include <unistd.h>

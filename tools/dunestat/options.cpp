@@ -17,6 +17,7 @@ po::options_description describe_options() {
   po::options_description d("Options", 100, 50);
   d.add_options()
       ("help,h", "show this help: options, and how each row is measured")
+      ("version", "print the version and exit")
       ("json", "print JSON instead of the table")
       ("csv", "print CSV (one line per row and mode) instead of the table")
       ("svg", po::value<std::string>()->value_name("FILE"),
@@ -118,6 +119,11 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
   if (vm.count("help")) {
     p.action = ParsedOptions::Action::kHelp;
     p.text = help_text();
+    return p;
+  }
+  if (vm.count("version")) {
+    p.action = ParsedOptions::Action::kHelp;
+    p.text = fmt::format("dunestat (Dune on KVM) {}\n", DUNE_PROJECT_VERSION);
     return p;
   }
   Options& o = p.options;

@@ -29,7 +29,7 @@ struct ParsedOptions {
   enum class Action { kRun, kHelp, kBadInput };
   Action action = Action::kRun;
   Options options;
-  std::string text;  // kHelp: the help; kBadInput: one line saying what is wrong
+  std::string text;  // kHelp: the help (or the version); kBadInput: one line saying what is wrong
 };
 
 ParsedOptions parse_options(int argc, const char* const* argv);

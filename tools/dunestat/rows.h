@@ -34,7 +34,7 @@ struct RowInfo {
   const char* title;        // what the table and the chart call it
   const char* unit;         // of one repetition
   unsigned faults_per_rep;  // >1: the row also has a figure per fault
-  const char* method;       // how one repetition is measured (--help, README)
+  const char* method;       // how one repetition is measured (--help, docs/dunestat.md)
 };
 
 std::span<const RowInfo> all_rows();

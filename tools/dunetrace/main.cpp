@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
     std::fputs(help_text().c_str(), stdout);
     return 0;
   }
+  if (opts.value.version) {
+    std::printf("dunetrace (Dune on KVM) %s\n", DUNE_PROJECT_VERSION);
+    return 0;
+  }
   auto program = find_program(opts.value.command[0]);
   if (!program.ok()) {
     std::fprintf(stderr, "dunetrace: %s\n", program.error.c_str());

@@ -19,6 +19,7 @@ po::options_description visible_options() {
   // clang-format off
   d.add_options()
     ("help,h", "show this help and exit")
+    ("version,V", "print the version and exit")
     ("output,o", po::value<std::string>()->value_name("FILE"),
      "write the trace to FILE instead of stderr")
     ("ff", "with -o: one file per process, FILE.PID (implies -f)")
@@ -128,6 +129,10 @@ Parsed<Options> parse_options(int argc, const char* const* argv) {
   for (int i = first; i < argc; ++i) o.command.emplace_back(argv[i]);
   if (vm.count("help")) {
     o.help = true;
+    return {o};
+  }
+  if (vm.count("version")) {
+    o.version = true;
     return {o};
   }
   if (vm.count("output")) {

@@ -18,6 +18,7 @@ constexpr int kMaxStackDepth = 256;
 
 struct Options {
   bool help = false;
+  bool version = false;            // -V
   std::string output;              // -o FILE; empty: stderr
   bool output_per_process = false; // --ff: FILE.PID
   bool follow = false;             // -f
