@@ -9,7 +9,8 @@ trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 for f in lib/libdune.so lib/libdune.a include/dune/dune.h include/dune/trace.h \
          lib/cmake/dune/duneConfig.cmake lib/cmake/dune/duneTargets.cmake lib/pkgconfig/dune.pc \
-         lib/libdune_preload.so bin/dunetrace; do
+         lib/libdune_preload.so bin/dunetrace share/man/man1/dunetrace.1.gz share/man/man3/libdune.3.gz \
+         share/man/man7/libdune_preload.7.gz share/bash-completion/completions/dunetrace; do
   [[ -e $prefix/$f ]] || { echo "check_install: missing $f"; exit 1; }
 done
 echo "check_install: files ok"
