@@ -28,6 +28,13 @@ select_cpu_model() {
 	else
 		[[ $1 =~ ^[a-z0-9_]+$ ]] || usage_error "DUNE_HWBED_CPU wants a Bochs CPU model or amd-epyc*, not '$1'"
 		emulator=bochs emulator_name=Bochs
+		# Instructions per emulated second. Bochs' default (4 million) puts the bed kernel's timer
+		# tick every ~16,000 emulated instructions on broadwell_ult, a thousand times denser than on
+		# a real CPU: under kvm_intel every tick is a VM exit, with an L1D flush on re-entry there
+		# (L1TF), and a 100-fault pass took ~19 of them (docs/platform-notes.md). Ten times that
+		# rate keeps the timer closer to real; run_bed.sh scales the tests' timers to match.
+		bochs_ips=4000000
+		if [[ $1 == broadwell_ult ]]; then bochs_ips=40000000; fi
 		kvm_file=kvm-intel kvm_kname=kvm_intel virt_flag=vmx paging_flag=ept
 		virt_name=VMX paging_name=EPT
 		kvm_param_names="vpid unrestricted_guest flexpriority enable_apicv enable_ipiv pml nested enable_shadow_vmcs preemption_timer emulate_invalid_guest_state"
