@@ -39,8 +39,8 @@ void run_natively(int sig, siginfo_t* info, ucontext_t* uc) {
   uint64_t mask = (saved | a.mask | ((a.flags & SA_NODEFER) ? 0 : sigbit(sig))) & ~kUnblockable;
   set_sigmask(mask);
   if (a.flags & SA_RESETHAND) {
-    signal_table().set(sig, KernelSigaction{});
-    (void)install_host_action(sig, KernelSigaction{});
+    signal_table().set(sig, reset_to_default(a));
+    (void)install_host_action(sig, reset_to_default(a));
   }
   if (a.flags & SA_SIGINFO)
     reinterpret_cast<void (*)(int, siginfo_t*, void*)>(a.handler)(sig, info, uc);

@@ -119,8 +119,8 @@ bool setup_frame(GuestThread& t, const dune_tf& at, const siginfo_t& info, const
 
   set_program_sigmask(t, base | act.mask | ((act.flags & SA_NODEFER) ? 0 : sigbit(sig)));
   if (act.flags & SA_RESETHAND) {
-    t.sigtable().set(sig, KernelSigaction{});
-    (void)install_host_action(sig, KernelSigaction{});
+    t.sigtable().set(sig, reset_to_default(act));
+    (void)install_host_action(sig, reset_to_default(act));
   }
   // kSsAutodisarm: the stack is off while the handler runs on it (the frame
   // keeps the settings sigreturn puts back).
@@ -255,7 +255,7 @@ bool restore_signal_frame(GuestThread& t) {
   const KStack& s = f.uc.stack;
   if (s.flags & SS_DISABLE)
     t.altstack() = AltStack{};
-  else if (s.size >= static_cast<uint64_t>(MINSIGSTKSZ))
+  else if (s.size >= kKernelMinSigStackSize)
     t.altstack() = AltStack{s.sp, s.size, s.flags & kSsAutodisarm};
 
   dune_tf tf{};

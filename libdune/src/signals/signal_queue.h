@@ -95,6 +95,11 @@ static_assert(sizeof(std::atomic<uint32_t>) == 4 && offsetof(SignalQueue::Indice
 
 // The guest thread's sigaltstack, kept by the library (the host thread runs
 // its own code on its own stacks).
+// The least sigaltstack() takes: the kernel's MINSIGSTKSZ on x86-64. Not
+// glibc's macro, which under _GNU_SOURCE is sysconf(_SC_SIGSTKSZ) (13,504 on
+// an AVX-512 host) and would refuse stacks Linux takes (LTP sigaltstack01).
+constexpr uint64_t kKernelMinSigStackSize = 2048;
+
 struct AltStack {
   uint64_t sp = 0;
   uint64_t size = 0;

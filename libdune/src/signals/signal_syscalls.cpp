@@ -63,7 +63,7 @@ long sys_sigaltstack(GuestThread& t, const SyscallArgs& s) {
     if (mode == SS_DISABLE) {
       alt = AltStack{};
     } else {
-      if (ss.ss_size < static_cast<size_t>(MINSIGSTKSZ)) return -ENOMEM;
+      if (ss.ss_size < kKernelMinSigStackSize) return -ENOMEM;
       alt = AltStack{reinterpret_cast<uint64_t>(ss.ss_sp), ss.ss_size, ss.ss_flags & kSsAutodisarm};
     }
   }

@@ -18,6 +18,13 @@ struct KernelSigaction {
   uint64_t mask;
 };
 constexpr uint64_t kSaRestorer = 0x04000000;
+// The action SA_RESETHAND leaves once its handler is entered: Linux resets the
+// handler alone to SIG_DFL and keeps the flags (SA_SIGINFO too), mask and
+// restorer, as a later sigaction() reads them back.
+inline KernelSigaction reset_to_default(KernelSigaction a) {
+  a.handler = 0;
+  return a;
+}
 constexpr int kMaxSignal = 64;
 
 inline uint64_t sigbit(int sig) { return 1ull << (sig - 1); }

@@ -188,6 +188,8 @@ int main(int argc, char **argv) {
   struct sigaction now;
   sigaction(SIGUSR1, NULL, &now);
   check(usr1_count == 3 && now.sa_handler == SIG_DFL, "SA_RESETHAND: back to SIG_DFL after one delivery");
+  check((now.sa_flags & (SA_SIGINFO | SA_RESETHAND)) == (SA_SIGINFO | SA_RESETHAND),
+        "SA_RESETHAND resets the handler alone: SA_SIGINFO and SA_RESETHAND stay (LTP sigaction01)");
 
   static char alt[64 * 1024];
   stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt, .ss_flags = 0};
@@ -199,6 +201,12 @@ int main(int argc, char **argv) {
   stack_t old;
   sigaltstack(NULL, &old);
   check(old.ss_sp == alt && old.ss_size == sizeof alt && old.ss_flags == 0, "sigaltstack reads back");
+  /* The kernel's minimum is 2048 bytes (x86-64), not glibc's dynamic MINSIGSTKSZ. */
+  stack_t small = {.ss_sp = alt, .ss_size = 4096, .ss_flags = 0};
+  stack_t tiny = {.ss_sp = alt, .ss_size = 2047, .ss_flags = 0};
+  check(sigaltstack(&small, NULL) == 0 && sigaltstack(&tiny, NULL) == -1 && errno == ENOMEM &&
+            sigaltstack(&ss, NULL) == 0,
+        "sigaltstack: 4096 bytes taken, 2047 ENOMEM (LTP sigaltstack01)");
 
   /* sigsuspend: the handler runs under the suspend mask, the old mask returns. */
   sigprocmask(SIG_BLOCK, &usr1, NULL);
