@@ -18,19 +18,83 @@ constexpr int kCapacity = 8192;
 struct Entry {
   std::atomic<int> name{-1};
   std::atomic<int> now{-1};
+  std::atomic<bool> parents{false};  // the parent's, in a shared table
 };
 Entry g_entries[kCapacity];
 std::atomic<int> g_used{0};
 SpinLock g_lock;
+std::atomic<bool> g_shares_table{false};
 
-// Below the soft RLIMIT_NOFILE, out of the low numbers programs pick.
-int high_base() {
+// How far above the program's soft limit the library's numbers may go.
+constexpr uint64_t kRoom = 4096;
+
+// The Headroom: held by one thread at a time (recursively), which raised the
+// soft limit from g_program_soft.
+std::atomic<long> g_room_owner{0};
+int g_room_depth = 0;
+rlimit64 g_program_limit{};
+bool g_room_raised = false;
+
+rlimit64 nofile_limit() {
   rlimit64 rl{};
-  if (sys::syscall6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, reinterpret_cast<long>(&rl)) != 0) return 256;
-  long base = static_cast<long>(rl.rlim_cur) * 3 / 4;
+  if (sys::syscall6(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, reinterpret_cast<long>(&rl)) != 0) {
+    rl.rlim_cur = rl.rlim_max = 1024;
+  }
+  return rl;
+}
+
+void set_nofile_limit(const rlimit64& rl) {
+  sys::syscall6(SYS_prlimit64, 0, RLIMIT_NOFILE, reinterpret_cast<long>(&rl), 0);
+}
+
+// Where the hard limit leaves no room above the soft one: below the soft
+// limit, out of the low numbers programs pick.
+int fallback_base(uint64_t soft) {
+  uint64_t base = soft * 3 / 4;
   return base > 64 ? static_cast<int>(base > 100000 ? 100000 : base) : 64;
 }
 
+// A number at or above the program's soft limit for fd, or -errno.
+long move_above_program(int fd) {
+  Headroom room;
+  long moved = -EMFILE;
+  if (g_room_raised)
+    moved = sys::syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, static_cast<long>(g_program_limit.rlim_cur));
+  if (moved < 0)
+    moved = sys::syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fallback_base(g_program_limit.rlim_cur));
+  return moved;
+}
+}  // namespace
+
+Headroom::Headroom() {
+  long self = sys::gettid();
+  if (g_room_owner.load(std::memory_order_acquire) != self) {
+    long none = 0;
+    while (!g_room_owner.compare_exchange_weak(none, self, std::memory_order_acquire)) {
+      none = 0;
+      sys::syscall6(SYS_sched_yield);
+    }
+  }
+  if (g_room_depth++ > 0) return;
+  g_program_limit = nofile_limit();
+  g_room_raised = false;
+  if (g_program_limit.rlim_max > g_program_limit.rlim_cur) {
+    rlimit64 raised = g_program_limit;
+    uint64_t room = g_program_limit.rlim_max - g_program_limit.rlim_cur;
+    raised.rlim_cur += room < kRoom ? room : kRoom;
+    set_nofile_limit(raised);
+    g_room_raised = true;
+  }
+}
+
+Headroom::~Headroom() {
+  if (--g_room_depth > 0) return;
+  if (g_room_raised) set_nofile_limit(g_program_limit);
+  g_room_raised = false;
+  g_room_owner.store(0, std::memory_order_release);
+}
+
+namespace {
 Entry* find_name(int name) {
   int used = g_used.load(std::memory_order_acquire);
   for (int i = 0; i < used; ++i)
@@ -49,7 +113,7 @@ Entry* find_now(int fd) {
 }  // namespace
 
 int adopt(int fd) {
-  int moved = static_cast<int>(sys::syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_base()));
+  long moved = move_above_program(fd);
   if (moved >= 0) {
     sys::close(fd);
   } else {
@@ -60,17 +124,28 @@ int adopt(int fd) {
   int used = g_used.load(std::memory_order_relaxed);
   for (int i = 0; i <= used && i < kCapacity; ++i) {
     if (g_entries[i].name.load(std::memory_order_relaxed) >= 0) continue;
-    g_entries[i].now.store(moved, std::memory_order_relaxed);
-    g_entries[i].name.store(moved, std::memory_order_release);
+    g_entries[i].now.store(static_cast<int>(moved), std::memory_order_relaxed);
+    g_entries[i].parents.store(false, std::memory_order_relaxed);
+    g_entries[i].name.store(static_cast<int>(moved), std::memory_order_release);
     if (i == used) g_used.store(used + 1, std::memory_order_release);
     break;
   }
-  return moved;
+  return static_cast<int>(moved);
 }
 
-void forget(int name) {
-  std::lock_guard<SpinLock> g(g_lock);
-  if (Entry* e = find_name(name)) e->name.store(-1, std::memory_order_release);
+void close(int name) {
+  int now = -1;
+  {
+    std::lock_guard<SpinLock> g(g_lock);
+    Entry* e = find_name(name);
+    if (!e) {
+      now = name;
+    } else if (!e->parents.load(std::memory_order_relaxed)) {
+      now = e->now.load(std::memory_order_relaxed);
+      e->name.store(-1, std::memory_order_release);
+    }
+  }
+  if (now >= 0) sys::close(now);
 }
 
 int current(int name) {
@@ -81,13 +156,18 @@ int current(int name) {
 bool owns(int fd) { return fd >= 0 && find_now(fd) != nullptr; }
 
 int evict(int fd) {
+  if (!owns(fd)) return 0;
+  // Moved outside g_lock: a Headroom is taken before g_lock everywhere.
+  long moved = move_above_program(fd);
+  if (moved < 0) return static_cast<int>(moved);
   std::lock_guard<SpinLock> g(g_lock);
   Entry* e = find_now(fd);
-  if (!e) return 0;
-  int moved = static_cast<int>(sys::syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_base()));
-  if (moved < 0) return moved;
+  if (!e) {
+    sys::close(static_cast<int>(moved));
+    return 0;
+  }
   // The program's dup2 replaces (and so closes) the old number.
-  e->now.store(moved, std::memory_order_release);
+  e->now.store(static_cast<int>(moved), std::memory_order_release);
   return 0;
 }
 
@@ -107,6 +187,37 @@ void for_each(void (*fn)(int fd, void* ctx), void* ctx) {
       fds[j - 1] = tmp;
     }
   for (int i = 0; i < n; ++i) fn(fds[i], ctx);
+}
+
+void share_parents_table() {
+  std::lock_guard<SpinLock> g(g_lock);
+  int used = g_used.load(std::memory_order_relaxed);
+  for (int i = 0; i < used; ++i) g_entries[i].parents.store(true, std::memory_order_relaxed);
+  g_shares_table.store(true, std::memory_order_release);
+}
+
+bool shares_parents_table() { return g_shares_table.load(std::memory_order_acquire); }
+
+void close_own() {
+  std::lock_guard<SpinLock> g(g_lock);
+  int used = g_used.load(std::memory_order_relaxed);
+  for (int i = 0; i < used; ++i) {
+    Entry& e = g_entries[i];
+    if (e.name.load(std::memory_order_relaxed) < 0 || e.parents.load(std::memory_order_relaxed)) continue;
+    sys::close(e.now.load(std::memory_order_relaxed));
+    e.name.store(-1, std::memory_order_release);
+  }
+}
+
+void after_fork() {
+  long owner = g_room_owner.load(std::memory_order_acquire);
+  if (owner == 0 || owner == sys::gettid()) return;
+  // Another thread of the parent was opening a descriptor: this process got
+  // its raised limit, and the lock of a thread it does not have.
+  if (g_room_raised) set_nofile_limit(g_program_limit);
+  g_room_raised = false;
+  g_room_depth = 0;
+  g_room_owner.store(0, std::memory_order_release);
 }
 
 }  // namespace dune::own_fds

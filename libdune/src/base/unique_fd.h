@@ -16,6 +16,13 @@ class UniqueFd {
   UniqueFd() = default;
   // Takes fd (just opened by the library) and moves it out of the program's way.
   static UniqueFd adopt(int fd) { return UniqueFd(own_fds::adopt(fd)); }
+  // Opens one with make() (the descriptor or -errno) as own_fds::create does.
+  template <class Make>
+  static long create(UniqueFd* out, Make make) {
+    long name = own_fds::create(make);
+    if (name >= 0) *out = UniqueFd(static_cast<int>(name));
+    return name;
+  }
   explicit UniqueFd(int fd) : fd_(fd) {}
   UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
   UniqueFd& operator=(UniqueFd&& o) noexcept {
@@ -30,11 +37,7 @@ class UniqueFd {
   bool valid() const { return fd_ >= 0; }
   int release() { return std::exchange(fd_, -1); }
   void reset(int fd = -1) {
-    if (fd_ >= 0) {
-      int now = get();
-      own_fds::forget(fd_);
-      sys::close(now);
-    }
+    if (fd_ >= 0) own_fds::close(fd_);
     fd_ = fd;
   }
 

@@ -222,9 +222,7 @@ void* server_main(void*) {
       sys::syscall6(SYS_setsockopt, fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, reinterpret_cast<long>(&one), sizeof one);
     int name = own_fds::adopt(static_cast<int>(fd));
     serve(own_fds::current(name));
-    int now = own_fds::current(name);
-    own_fds::forget(name);
-    sys::close(now);
+    own_fds::close(name);
   }
   return nullptr;
 }
@@ -321,9 +319,7 @@ void forget_after_fork() {
   release_host_signal(kKickSignal);
   release_host_breakpoints();
   if (g_listen >= 0) {
-    int now = own_fds::current(g_listen);
-    own_fds::forget(g_listen);
-    sys::close(now);
+    own_fds::close(g_listen);
     g_listen = -1;
   }
 }

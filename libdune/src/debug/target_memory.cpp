@@ -40,9 +40,7 @@ bool open_target_memory() {
 
 void close_target_memory() {
   if (g_mem_fd < 0) return;
-  int now = own_fds::current(g_mem_fd);
-  own_fds::forget(g_mem_fd);
-  sys::close(now);
+  own_fds::close(g_mem_fd);
   g_mem_fd = -1;
 }
 

@@ -38,14 +38,13 @@ Status check_module_info(const char* path, const dune_info& info, DeviceProblem*
 }
 
 Result<ModuleVm> open_module_vm(const char* path, DeviceProblem* why) {
-  long fd = sys::open(path, O_RDWR | O_CLOEXEC);
+  ModuleVm vm;
+  long fd = UniqueFd::create(&vm.fd, [&] { return sys::open(path, O_RDWR | O_CLOEXEC); });
   if (sys::is_error(fd)) {
     int err = static_cast<int>(fd);
     why->say_open_failed(path, err);
     return Error(open_failure_of(err) == OpenFailure::kMissing ? -ENODEV : err);
   }
-  ModuleVm vm;
-  vm.fd = UniqueFd::adopt(static_cast<int>(fd));
   DUNE_TRY(check_module_version(path, sys::ioctl(vm.fd.get(), DUNE_GET_ABI_VERSION, 0L), why));
   long r = sys::ioctl(vm.fd.get(), DUNE_GET_INFO, &vm.info);
   if (r < 0) {

@@ -8,11 +8,10 @@
 namespace dune {
 
 Result<Vcpu> Vcpu::create(const Vm& vm, int id, size_t mmap_size) {
-  long fd = sys::ioctl(vm.fd(), vm.ioctls().create_vcpu, static_cast<long>(id));
-  if (sys::is_error(fd)) return Error(static_cast<int>(fd));
   Vcpu v;
+  long fd = UniqueFd::create(&v.fd_, [&] { return sys::ioctl(vm.fd(), vm.ioctls().create_vcpu, static_cast<long>(id)); });
+  if (sys::is_error(fd)) return Error(static_cast<int>(fd));
   v.ops_ = &vm.ioctls();
-  v.fd_ = UniqueFd::adopt(static_cast<int>(fd));
   v.id_ = id;
   auto run = Mapping::shared_fd(v.fd(), mmap_size);
   if (!run) return Error(run.error());

@@ -27,15 +27,17 @@ Result<Vm> Vm::create(KvmDevice& dev) {
     vm.module_info_ = reopened->info;
     return vm;
   }
-  long fd;
-  do {
-    fd = sys::ioctl(dev.fd(), KVM_CREATE_VM, 0L);
-  } while (fd == -EINTR);
+  long fd = UniqueFd::create(&vm.fd_, [&] {
+    long r;
+    do {
+      r = sys::ioctl(dev.fd(), KVM_CREATE_VM, 0L);
+    } while (r == -EINTR);
+    return r;
+  });
   if (sys::is_error(fd)) {
     log::error("cannot enter Dune mode: KVM_CREATE_VM failed: {}", log::errno_name(static_cast<int>(fd)));
     return Error(static_cast<int>(fd));
   }
-  vm.fd_ = UniqueFd::adopt(static_cast<int>(fd));
   return vm;
 }
 

@@ -15,6 +15,8 @@
 
 #include "base/host_arena.h"
 #include "base/log.h"
+#include "base/own_fds.h"
+#include "runtime/clone_args.h"
 #include "runtime/guest_memory.h"
 #include "runtime/guest_thread.h"
 #include "runtime/runtime.h"
@@ -31,13 +33,6 @@ extern "C" long dune_host_clone(long nr, long a1, long a2, long a3, long a4, lon
 namespace dune {
 
 namespace {
-
-// struct clone_args, up to CLONE_ARGS_SIZE_VER2.
-struct CloneArgs {
-  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-  uint64_t set_tid, set_tid_size, cgroup;
-};
-static_assert(sizeof(CloneArgs) == 88);
 
 // What the program asked for, from clone, clone3, fork or vfork.
 struct CloneRequest {
@@ -221,7 +216,10 @@ long spawn_process(GuestThread& t, const CloneRequest& req) {
     return r;
   }
   // The child: its memory is a copy of the parent's, the library's state
-  // included, but every KVM descriptor belongs to the parent's VM.
+  // included, but every KVM descriptor belongs to the parent's VM (and, with
+  // CLONE_FILES, sits in the parent's own table: it must stay open).
+  own_fds::after_fork();
+  if (req.flags & CLONE_FILES) own_fds::share_parents_table();
   Status s = rt.rebuild_after_fork(t, child.start);
   if (!s) {
     log::error("fork: the child cannot build its own VM ({}); it exits with status 127",
@@ -250,12 +248,12 @@ long sys_clone(GuestThread& t, const SyscallArgs& s) {
 }
 
 long sys_clone3(GuestThread& t, const SyscallArgs& s) {
-  uint64_t size = s.a[1];
-  if (size < 64 || size > 4096) return -EINVAL;  // CLONE_ARGS_SIZE_VER0, PAGE_SIZE
   CloneRequest req;
   req.clone3 = true;
-  if (!copy_from_guest(&req.args, s.a[0], size < sizeof req.args ? size : sizeof req.args))
-    return -EFAULT;
+  int e = read_clone_args(s.a[0], s.a[1], &req.args,
+                          [](void* dst, uint64_t addr, size_t n) { return copy_from_guest(dst, addr, n); });
+  if (e == 0) e = check_clone_args(req.args);
+  if (e) return e;
   req.flags = req.args.flags;
   req.tls = req.args.tls;
   req.child_sp = req.args.stack ? req.args.stack + req.args.stack_size : 0;

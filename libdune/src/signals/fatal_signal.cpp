@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdint>
 
+#include "base/own_fds.h"
 #include "base/raw_syscall.h"
 
 namespace dune {
@@ -18,6 +19,8 @@ void set_death_hook(void (*fn)(int)) { g_death_hook = fn; }
     g_death_hook = nullptr;
     hook(signo);
   }
+  // A table shared with the parent outlives this process: its VM goes now.
+  if (own_fds::shares_parents_table()) own_fds::close_own();
   // The kernel's sigaction layout: handler, flags, restorer, mask.
   struct {
     uintptr_t handler;

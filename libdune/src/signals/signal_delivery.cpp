@@ -141,6 +141,20 @@ bool setup_frame(GuestThread& t, const dune_tf& at, const siginfo_t& info, const
   return true;
 }
 
+// Linux's force_sigsegv after a frame for `failed` could not be written: a
+// SIGSEGV the program catches comes instead (SI_KERNEL, on the same state and
+// masks); one it blocks, ignores or lets kill, or a SIGSEGV whose own frame
+// failed, kills. False if the program is to die.
+bool frame_failed_sigsegv(GuestThread& t, const dune_tf& at, int failed, uint64_t base, uint64_t saved) {
+  if (failed == SIGSEGV) return false;
+  KernelSigaction act = t.sigtable().get(SIGSEGV);
+  if (act.handler <= 1 || (saved & sigbit(SIGSEGV))) return false;
+  siginfo_t info{};
+  info.si_signo = SIGSEGV;
+  info.si_code = SI_KERNEL;
+  return setup_frame(t, at, info, act, base, saved, nullptr);
+}
+
 }  // namespace
 
 uint64_t program_sigmask(GuestThread& t) {
@@ -198,7 +212,7 @@ void deliver_pending_signal(GuestThread& t) {
   t.user_state(&at);
   log::debug("signal {} for thread {}: handler {:#x} at rip={:#x} rsp={:#x}", sig, t.tid(), act.handler,
              uint64_t{at.rip}, uint64_t{at.rsp});
-  if (!setup_frame(t, at, info, act, base, cur, nullptr)) {
+  if (!setup_frame(t, at, info, act, base, cur, nullptr) && !frame_failed_sigsegv(t, at, sig, base, cur)) {
     log::info("signal {}: no room for its frame at rsp={:#x}: killed by SIGSEGV", sig, uint64_t{at.rsp});
     die_with_signal(SIGSEGV);
   }
@@ -219,7 +233,7 @@ bool deliver_fault_signal(GuestThread& t, const FaultSignal& f) {
   info.si_addr = reinterpret_cast<void*>(f.addr);
   dune_tf at;
   t.user_state(&at);
-  if (setup_frame(t, at, info, act, cur, cur, &f)) return true;
+  if (setup_frame(t, at, info, act, cur, cur, &f) || frame_failed_sigsegv(t, at, f.signo, cur, cur)) return true;
   log::info("signal {}: no room for its frame at rsp={:#x}", f.signo, uint64_t{at.rsp});
   return false;
 }

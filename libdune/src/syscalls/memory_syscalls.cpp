@@ -34,6 +34,18 @@ std::optional<Range> user_range(uint64_t addr, uint64_t len, uint64_t align = kP
 
 bool accessible(int prot) { return prot & kProtRwx; }
 
+// KVM brings a page into the guest through get_user_pages, which refuses a
+// mapping the host may not read: a PROT_EXEC-only mapping could never run in
+// Dune mode. The host's copy is made readable too (the guest's page is
+// executable and not writable, and x86 page tables cannot refuse reads of an
+// executable page; only protection keys could). docs/signals-and-syscalls.md.
+SyscallArgs with_host_prot(const SyscallArgs& s, int prot_arg) {
+  SyscallArgs h = s;
+  uint64_t prot = s.a[prot_arg];
+  if ((prot & PROT_EXEC) && !(prot & (PROT_READ | PROT_WRITE))) h.a[prot_arg] = prot | PROT_READ;
+  return h;
+}
+
 MemoryManager& mm_of(GuestThread& t) { return *t.rt().mm; }
 
 // Budget check before the host maps anything: the syscall fails, not the machine.
@@ -62,7 +74,7 @@ long sys_mmap(GuestThread& t, const SyscallArgs& s) {
   if (accessible(prot) && !fits(mm, "mmap", fixed ? mm.uncovered(*fixed) : l)) return -ENOMEM;
   // MAP_FIXED replaces what was there: take it away from the guest first.
   if (fixed) mm.lower(*fixed, PROT_NONE);
-  long r = forward_syscall_always(s);
+  long r = forward_syscall_always(with_host_prot(s, 2));
   if (sys::is_error(r)) {
     if (fixed) (void)mm.resync(*fixed);
     return r;
@@ -103,7 +115,7 @@ long sys_mprotect(GuestThread& t, const SyscallArgs& s) {
   auto lk = mm.lock();
   if (!fits(mm, "mprotect", mm.new_coverage(*range, prot))) return -ENOMEM;
   mm.lower(*range, prot & kProtRwx);
-  long r = forward_syscall_always(s);
+  long r = forward_syscall_always(with_host_prot(s, 2));
   // PROT_GROWSDOWN/UP move the start or end to the whole stack: ask the kernel.
   if (r != 0 || (prot & (PROT_GROWSDOWN | PROT_GROWSUP)))
     (void)mm.resync(*range);

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 
 #include "base/log.h"
+#include "base/own_fds.h"
 #include "base/raw_syscall.h"
 #include "debug/debug_stop.h"
 #include "runtime/guest_memory.h"
@@ -65,6 +66,8 @@ void sys_exit_group(GuestThread& t, const SyscallArgs& s) {
   if (trace::wanted(DUNE_EV_THREAD)) trace::emit_task_end(true, static_cast<int>(s.a[0] & 0xff), 0);
   write_stats_report(t.rt(), "exit", static_cast<int>(s.a[0] & 0xff));
   debug::report_exit(static_cast<int>(s.a[0] & 0xff));
+  // A table shared with the parent outlives this process: its VM goes now.
+  if (own_fds::shares_parents_table()) own_fds::close_own();
   for (;;) forward_syscall_always(s);
 }
 
