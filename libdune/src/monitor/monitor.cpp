@@ -26,6 +26,8 @@ extern char dune_gate_continuations[];
 extern char dune_gate_continuations_end[];
 void dune_trap_return_gated();
 extern char dune_trap_return_gated_out[];
+void dune_trap_return_user_xsave();
+void dune_trap_return_user_fxsave();
 }
 
 namespace dune {
@@ -68,7 +70,16 @@ uint64_t Monitor::exception_stub(int v) {
   return reinterpret_cast<uint64_t>(&dune_exception_stubs) + DUNE_STUB_STRIDE * static_cast<uint64_t>(v);
 }
 uint64_t Monitor::iret_stub() { return reinterpret_cast<uint64_t>(&dune_iret); }
+// stubs.S's ring-3 return writes these as numbers.
+static_assert(desc::kUserCs == 0x33 && desc::kUserDs == 0x2b);
+static_assert(Monitor::kUserFlagsMask == 0x3c7fd7 && Monitor::kFlagsFixed == 0x202);
+
 uint64_t Monitor::trap_return() {
+  if (!exception_gate_) return trap_return_privileged();
+  return xsave_ ? reinterpret_cast<uint64_t>(&dune_trap_return_user_xsave)
+                : reinterpret_cast<uint64_t>(&dune_trap_return_user_fxsave);
+}
+uint64_t Monitor::trap_return_privileged() {
   return exception_gate_ ? reinterpret_cast<uint64_t>(&dune_trap_return_gated)
                          : reinterpret_cast<uint64_t>(&dune_trap_return);
 }
@@ -221,6 +232,7 @@ Status Monitor::init(MemoryManager& mm, const HostCpu& cpu, const FlavourTraits&
   idt_ = std::move(idt.value());
   write_idt(idt_.as<uint64_t>(), features_.tlb_gate, features_.exception_gate);
   exception_gate_ = features_.exception_gate;
+  xsave_ = features_.xsave;
   return {};
 }
 

@@ -90,9 +90,12 @@ class Monitor {
   static uint64_t syscall_landing();
   static uint64_t exception_stub(int vector);
   static uint64_t iret_stub();
-  // Where a Dune trap handler returns to, and the `out` there that reports it
-  // (through the exception gate where the IDT has it).
+  // Where a Dune trap handler of the program's own returns to: in ring 3 where
+  // the exception gate is (stubs.S), else the privileged path's.
   static uint64_t trap_return();
+  // The privileged path (through the exception gate where the IDT has it, else
+  // an `out`: a VM exit), and that `out`, which reports the return.
+  static uint64_t trap_return_privileged();
   static uint64_t trap_return_out();
   static uint64_t tlb_gate();
   // The vector of an exception stub port, or -1.
@@ -135,6 +138,7 @@ class Monitor {
   MonitorFeatures features_;
   // The IDT routes through the exception gate (for the static trap_return).
   static inline bool exception_gate_ = false;
+  static inline bool xsave_ = false;  // the ring-3 return restores with XRSTOR
 };
 
 }  // namespace dune

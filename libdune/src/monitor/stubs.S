@@ -3,6 +3,7 @@
  * trivial instructions because some hypervisors (PVM) emulate it. */
 #include "monitor/gate_abi.h"
 #include "monitor/ports.h"
+#include "runtime/trap_frame_abi.h"
 
         .section .note.GNU-stack, "", @progbits
         .text
@@ -380,6 +381,108 @@ dune_trap_return_gated_out:
         outb %al, $DUNE_PORT_TRAP_RETURN
         ud2
         .size dune_trap_return_gated, . - dune_trap_return_gated
+
+/* Ring 3, where the gate is: a Dune trap handler of the program's own returns
+ * here and the interrupted state comes back without leaving ring 3, as
+ * sigreturn would bring it back without the kernel: the FPU image, the
+ * registers, then RIP, RSP and RFLAGS together by an iretq that stays in ring
+ * 3 (its five words below the frame, where no signal frame can land before it
+ * runs: a signal meets RSP below them). What it does not vouch for (a frame
+ * that is not this one's, an image XRSTOR would refuse, a non-canonical RIP
+ * or RSP, a trap flag to set) takes the gate's path, which decides as before.
+ * One copy restores with XRSTOR, one with FXRSTOR (no XSAVE: Skylake-X in
+ * Bochs). RSP: the frame (the handler's ret popped the return address). */
+.macro user_trap_return name, xsave
+        .p2align 4
+        .globl \name
+        .hidden \name
+        .type \name, @function
+\name:
+        movabsq $DUNE_TRAP_MAGIC, %rax
+        xorq %rsp, %rax
+        cmpq %rax, DUNE_TRAP_FRAME_MAGIC(%rsp)
+        jne 9f
+        cmpq $0, DUNE_TRAP_FRAME_KIND(%rsp)
+        jne 9f
+        movq DUNE_TF_RIP(%rsp), %rax
+        orq DUNE_TF_RSP(%rsp), %rax
+        shrq $47, %rax
+        jnz 9f
+        testl $0x100, DUNE_TF_RFLAGS(%rsp)
+        jnz 9f
+        /* The image: 64-byte aligned, just above the frame (trap_frame.h). */
+        movq DUNE_TRAP_FRAME_XSAVE(%rsp), %rdi
+        testl $63, %edi
+        jnz 9f
+        movq %rdi, %rax
+        subq %rsp, %rax
+        cmpq $DUNE_TRAP_FRAME_BYTES, %rax
+        jb 9f
+        cmpq $DUNE_TRAP_FRAME_BYTES + 64, %rax
+        ja 9f
+        /* MXCSR within its mask (0 there: the default, 0xffbf). */
+        movl 28(%rdi), %eax
+        testl %eax, %eax
+        jnz 1f
+        movl $0xffbf, %eax
+1:      notl %eax
+        testl %eax, 24(%rdi)
+        jnz 9f
+.if \xsave
+        /* The header: no component outside XCR0, XCOMP_BV and the rest zero. */
+        xorl %ecx, %ecx
+        xgetbv
+        shlq $32, %rdx
+        orq %rax, %rdx
+        notq %rdx
+        testq %rdx, 512(%rdi)
+        jnz 9f
+        movq 520(%rdi), %rax
+        orq 528(%rdi), %rax
+        orq 536(%rdi), %rax
+        orq 544(%rdi), %rax
+        orq 552(%rdi), %rax
+        orq 560(%rdi), %rax
+        orq 568(%rdi), %rax
+        jnz 9f
+        movl $-1, %eax
+        movl $-1, %edx
+        xrstor64 (%rdi)
+.else
+        fxrstor64 (%rdi)
+.endif
+        movq DUNE_TF_RIP(%rsp), %rax
+        movq %rax, -40(%rsp)
+        movq $0x33, -32(%rsp)
+        movq DUNE_TF_RFLAGS(%rsp), %rax
+        andq $0x3c7fd7, %rax
+        orq $0x202, %rax
+        movq %rax, -24(%rsp)
+        movq DUNE_TF_RSP(%rsp), %rax
+        movq %rax, -16(%rsp)
+        movq $0x2b, -8(%rsp)
+        movq DUNE_TF_RDI(%rsp), %rdi
+        movq DUNE_TF_RSI(%rsp), %rsi
+        movq DUNE_TF_RDX(%rsp), %rdx
+        movq DUNE_TF_RCX(%rsp), %rcx
+        movq DUNE_TF_R8(%rsp), %r8
+        movq DUNE_TF_R9(%rsp), %r9
+        movq DUNE_TF_R10(%rsp), %r10
+        movq DUNE_TF_R11(%rsp), %r11
+        movq DUNE_TF_RBX(%rsp), %rbx
+        movq DUNE_TF_RBP(%rsp), %rbp
+        movq DUNE_TF_R12(%rsp), %r12
+        movq DUNE_TF_R13(%rsp), %r13
+        movq DUNE_TF_R14(%rsp), %r14
+        movq DUNE_TF_R15(%rsp), %r15
+        movq DUNE_TF_RAX(%rsp), %rax
+        leaq -40(%rsp), %rsp
+        iretq
+9:      jmp dune_trap_return_gated
+        .size \name, . - \name
+.endm
+        user_trap_return dune_trap_return_user_xsave, 1
+        user_trap_return dune_trap_return_user_fxsave, 0
 
 /* Ring 3: a Dune trap handler returns here (its return address). */
         .p2align 4

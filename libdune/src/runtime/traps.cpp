@@ -64,7 +64,10 @@ bool call_trap_handler(GuestThread& t, const dune_tf& tf, uint64_t fn, uint64_t 
   if (!rt.mm->guest_can_write(l.bottom, top)) return false;
   TrapFrame frame{tf, kTrapMagic ^ l.frame, l.xsave, kind};
   if (!t.vcpu().get_xsave(reinterpret_cast<void*>(l.xsave), rt.xsave_size)) return false;
-  uint64_t ret = t.rt().monitor.trap_return();
+  // A sandbox's frame goes back through the host; so does every frame while a
+  // tracer wants to see the return (dunetrace's trap_return exits).
+  bool privileged = kind != kTrapOwn || trace::wanted(DUNE_EV_VMEXIT) || trace::wanted(DUNE_EV_FAULT);
+  uint64_t ret = privileged ? Monitor::trap_return_privileged() : Monitor::trap_return();
   if (!copy_to_guest(l.frame, &frame, sizeof(frame)) || !copy_to_guest(l.return_slot, &ret, 8))
     return false;
   dune_tf call = tf;
