@@ -11,6 +11,7 @@
 #include "runtime/runtime.h"
 #include "runtime/traps.h"
 #include "signals/fatal_signal.h"
+#include "signals/fault_signal.h"
 #include "syscalls/dispatch.h"
 
 namespace dune {
@@ -33,6 +34,27 @@ const char* exit_reason_name(uint32_t r) {
   }
 }
 
+// Where the monitor's `out` for port is (0: no such port). Exception ports are
+// reported from their stubs, the others from one instruction each.
+uint64_t monitor_out_for(uint32_t port) {
+  if (port == DUNE_PORT_SYSCALL) return Monitor::syscall_landing();
+  if (port == DUNE_PORT_TRAP_RETURN) return Monitor::trap_return_out();
+  if (port == DUNE_PORT_HYPERCALL) return reinterpret_cast<uint64_t>(dune_hypercall_out);
+  int vector = Monitor::vector_of_port(port);
+  return vector >= 0 ? Monitor::exception_stub(vector) : 0;
+}
+
+// Whether this I/O exit is the monitor reporting: a one-byte `out` to its
+// port from its own instruction (RIP on it, or past it where the hypervisor
+// steps over it first, PVM). A program's own `in`/`out` to the library's
+// ports (allowed to ring 3 by the TSS's I/O bitmap, for the ring-3 stubs)
+// must not drive the library.
+bool from_monitor(const kvm_run& run, uint64_t rip) {
+  if (run.io.direction != KVM_EXIT_IO_OUT || run.io.size != 1 || run.io.count != 1) return false;
+  uint64_t at = monitor_out_for(run.io.port);
+  return at && (rip == at || rip == at + Monitor::kOutBytes);
+}
+
 }  // namespace
 
 uint32_t GuestThread::on_exit(long rc) {
@@ -45,6 +67,11 @@ uint32_t GuestThread::on_exit(long rc) {
     case KVM_EXIT_IO: {
       // Read first: a forked child's handling replaces the vCPU, run structure included.
       uint32_t port = run->io.port;
+      // (A sandbox's own `out` is refused by the sandbox's rules in on_io.)
+      if (!sandbox.active && !from_monitor(*run, vcpu().regs().rip)) {
+        on_program_port_io();
+        return port;
+      }
       on_io(port);
       return port;
     }
@@ -124,6 +151,28 @@ void GuestThread::on_io(uint32_t port) {
     return;
   }
   on_unexpected_exit("I/O to an unknown port");
+}
+
+void GuestThread::on_program_port_io() {
+  stop_for(Stop::kException);
+  dune_tf tf;
+  user_state(&tf);
+  // Hardware stops on the instruction; PVM past it, which a fault must not be.
+  if (rt_->traits.flavour == DUNE_FLAVOUR_PVM) {
+    unsigned char before[3] = {};
+    if (copy_from_guest(before, tf.rip - 3, 3)) {
+      bool imm8 = before[1] == 0xe4 || before[1] == 0xe5 || before[1] == 0xe6 || before[1] == 0xe7;
+      unsigned len = imm8 ? 2 : 1;  // in/out with an imm8 port, else the DX forms
+      if (before[3 - len - 1] == 0x66) ++len;
+      tf.rip -= len;
+    }
+    resume(tf);
+  }
+  FaultSignal f = fault_signal(13, tf.rip, 0, 0, true, 0);
+  log::info("an in/out to port {:#x} at rip={:#x}: not the library's; SIGSEGV as Linux sends for it",
+            vcpu().run()->io.port, uint64_t{tf.rip});
+  if (deliver_fault_signal(*this, f)) return;
+  die_with_signal(f.signo);
 }
 
 void GuestThread::check_syscall_landing() {

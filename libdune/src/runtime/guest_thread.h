@@ -143,6 +143,8 @@ class GuestThread {
   // After an interrupted KVM_RUN: never leaves the guest on an unreported entry.
   void settle_interrupted_entry();
   void on_io(uint32_t port);
+  // An `in` or `out` that is not one of the monitor's own: Linux's #GP.
+  void on_program_port_io();
   void on_mmio();
   void on_memory_fault();
   void on_run_error(long rc);

@@ -9,7 +9,9 @@
  *   dup06/dup205  every number below RLIMIT_NOFILE is the program's
  *   fork09        a child of a parent whose table is full builds its VM
  *   signal06      a signal whose frame cannot be written is a SIGSEGV to
- *                 the program, and the FPU state survives both */
+ *                 the program, and the FPU state survives both
+ * and, from issue 21, privileged instructions and port I/O (the library's
+ * ports too) are the SIGSEGV Linux sends. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -242,6 +244,49 @@ static void unwritable_signal_frame(void) {
   signal(SIGHUP, SIG_DFL);
 }
 
+/* 8. Privileged instructions and port I/O from the program, the library's
+ * hypercall ports included: the SIGSEGV Linux sends for a #GP (SI_KERNEL),
+ * never the library acting on them (issue 21). */
+static sigjmp_buf hostile_jump;
+static volatile int hostile_sig, hostile_code;
+static void on_hostile(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
+  hostile_sig = sig;
+  hostile_code = si->si_code;
+  siglongjmp(hostile_jump, 1);
+}
+static void out_0x40(void) { __asm__ volatile("outb %%al, $0x40" ::"a"(0)); }
+static void out_0x41(void) { __asm__ volatile("outb %%al, $0x41" ::"a"(0)); }
+static void out_0x42(void) { __asm__ volatile("outb %%al, $0x42" ::"a"(1)); }
+static void in_0x42(void) { __asm__ volatile("inb $0x42, %%al" ::: "rax"); }
+static void out_dx_0x42(void) { __asm__ volatile("outb %%al, %%dx" ::"a"(1), "d"(0x42)); }
+static void out_0x20(void) { __asm__ volatile("outb %%al, $0x20" ::"a"(0)); }
+static void do_hlt(void) { __asm__ volatile("hlt"); }
+static void do_cli(void) { __asm__ volatile("cli"); }
+
+static void privileged_instructions(void) {
+  struct {
+    void (*fn)(void);
+    const char *what;
+  } cases[] = {{out_0x40, "outb to 0x40 (the syscall report)"},   {out_0x41, "outb to 0x41 (the trap return)"},
+               {out_0x42, "outb to 0x42 (the hypercall port)"},   {in_0x42, "inb from 0x42"},
+               {out_dx_0x42, "outb %al, %dx to 0x42"},            {out_0x20, "outb to 0x20 (an exception report)"},
+               {do_hlt, "hlt"},                                   {do_cli, "cli"}};
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_hostile;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigaction(SIGSEGV, &sa, &old);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    hostile_sig = 0;
+    if (!sigsetjmp(hostile_jump, 1)) cases[i].fn();
+    char what[96];
+    snprintf(what, sizeof what, "%s: SIGSEGV, SI_KERNEL", cases[i].what);
+    check(hostile_sig == SIGSEGV && hostile_code == SI_KERNEL, what);
+  }
+  sigaction(SIGSEGV, &old, NULL);
+}
+
 int main(int argc, char **argv) {
   dune_test_enter("conformance", argc, argv);
   clone_with_own_stack();
@@ -250,6 +295,7 @@ int main(int argc, char **argv) {
   exec_only_page();
   every_number_is_the_programs();
   unwritable_signal_frame();
+  privileged_instructions();
   printf("conformance: %s\n", failures ? "FAILED" : "ok");
   return failures ? 1 : 0;
 }
