@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <climits>
 #include <mutex>
 
 #include "base/raw_syscall.h"
@@ -95,6 +96,19 @@ Headroom::~Headroom() {
 }
 
 namespace {
+std::atomic<int> g_lowest{INT_MAX};
+
+// After any change, under g_lock.
+void recompute_lowest() {
+  int used = g_used.load(std::memory_order_relaxed), low = INT_MAX;
+  for (int i = 0; i < used; ++i) {
+    if (g_entries[i].name.load(std::memory_order_relaxed) < 0) continue;
+    int now = g_entries[i].now.load(std::memory_order_relaxed);
+    if (now < low) low = now;
+  }
+  g_lowest.store(low, std::memory_order_release);
+}
+
 Entry* find_name(int name) {
   int used = g_used.load(std::memory_order_acquire);
   for (int i = 0; i < used; ++i)
@@ -130,6 +144,7 @@ int adopt(int fd) {
     if (i == used) g_used.store(used + 1, std::memory_order_release);
     break;
   }
+  recompute_lowest();
   return static_cast<int>(moved);
 }
 
@@ -143,6 +158,7 @@ void close(int name) {
     } else if (!e->parents.load(std::memory_order_relaxed)) {
       now = e->now.load(std::memory_order_relaxed);
       e->name.store(-1, std::memory_order_release);
+      recompute_lowest();
     }
   }
   if (now >= 0) sys::close(now);
@@ -153,7 +169,9 @@ int current(int name) {
   return e ? e->now.load(std::memory_order_relaxed) : name;
 }
 
-bool owns(int fd) { return fd >= 0 && find_now(fd) != nullptr; }
+bool owns(int fd) { return fd >= g_lowest.load(std::memory_order_acquire) && find_now(fd) != nullptr; }
+
+int lowest() { return g_lowest.load(std::memory_order_acquire); }
 
 int evict(int fd) {
   if (!owns(fd)) return 0;
@@ -168,6 +186,7 @@ int evict(int fd) {
   }
   // The program's dup2 replaces (and so closes) the old number.
   e->now.store(static_cast<int>(moved), std::memory_order_release);
+  recompute_lowest();
   return 0;
 }
 
@@ -207,6 +226,7 @@ void close_own() {
     sys::close(e.now.load(std::memory_order_relaxed));
     e.name.store(-1, std::memory_order_release);
   }
+  recompute_lowest();
 }
 
 void after_fork() {

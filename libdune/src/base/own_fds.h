@@ -45,6 +45,9 @@ void close(int name);
 int current(int name);
 // True if the descriptor number fd (as the program sees numbers) is the library's.
 bool owns(int fd);
+// The lowest number the library holds (INT_MAX: none): below it, owns() is
+// false without a search.
+int lowest();
 // The program wants number fd for itself (dup2, dup3): moves the library's
 // descriptor there away. 0, or -errno.
 int evict(int fd);

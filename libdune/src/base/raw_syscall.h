@@ -10,14 +10,21 @@
 namespace dune::sys {
 
 // Returns the kernel's result: a value, or -errno. Never sets errno, whose TLS
-// slot belongs to the program running in the guest on the same thread.
+// slot belongs to the program running in the guest on the same thread. Each
+// `syscall` here records where it is (section dune_raw_syscalls, relative to
+// the entry, so that the section needs no relocation): the library's
+// own code also runs in the guest, and its syscalls on its own descriptors
+// must not be refused as the program's would be (is_library_syscall).
 inline long syscall6(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0,
                      long a6 = 0) {
   long ret;
   register long r10 asm("r10") = a4;
   register long r8 asm("r8") = a5;
   register long r9 asm("r9") = a6;
-  asm volatile("syscall"
+  asm volatile("0: syscall\n\t"
+               ".pushsection dune_raw_syscalls, \"a?\"\n\t"
+               ".long 0b - .\n\t"
+               ".popsection"
                : "=a"(ret)
                : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
                : "rcx", "r11", "memory");
@@ -25,6 +32,10 @@ inline long syscall6(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0
 }
 
 inline bool is_error(long r) { return r < 0 && r > -4096; }
+
+// Whether a guest syscall returning to return_rip (its RCX) is one of the
+// library's own (syscall6 above), not the program's.
+bool is_library_syscall(uint64_t return_rip);
 
 inline long ioctl(int fd, unsigned long req, const void* arg) {
   return syscall6(SYS_ioctl, fd, static_cast<long>(req), reinterpret_cast<long>(arg));

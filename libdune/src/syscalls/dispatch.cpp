@@ -27,8 +27,26 @@ long forward_syscall(GuestThread& t, const SyscallArgs& s) {
 
 long forward_syscall_always(const SyscallArgs& s) { return forward(s, nullptr); }
 
+namespace {
+struct PollCall {
+  GuestThread* t;
+  const SyscallArgs* s;
+};
+long run_poll(void* p) {
+  auto* c = static_cast<PollCall*>(p);
+  return c->s->nr == SYS_ppoll ? sys_with_temp_mask(*c->t, *c->s) : forward_syscall(*c->t, *c->s);
+}
+}  // namespace
+
 long run_syscall(GuestThread& t, const SyscallArgs& s) {
+  if (long refused = refuse_library_fds(s, t.vcpu().regs().rcx)) return refused;
   switch (s.nr) {
+    case SYS_poll:
+    case SYS_ppoll: {
+      PollCall c{&t, &s};
+      return with_library_fds_invalid_in_poll(s, &run_poll, &c);
+    }
+    case SYS_getdents64: return sys_getdents64(t, s);
     case SYS_mmap: return sys_mmap(t, s);
     case SYS_munmap: return sys_munmap(t, s);
     case SYS_mprotect:
@@ -59,7 +77,6 @@ long run_syscall(GuestThread& t, const SyscallArgs& s) {
     case SYS_rt_sigprocmask: return sys_rt_sigprocmask(t, s);
     case SYS_sigaltstack: return sys_sigaltstack(t, s);
     case SYS_rt_sigsuspend:
-    case SYS_ppoll:
     case SYS_pselect6:
     case SYS_epoll_pwait:
     case SYS_epoll_pwait2: return sys_with_temp_mask(t, s);

@@ -7,13 +7,16 @@
 #include <cerrno>
 
 #include "base/own_fds.h"
+#include "base/raw_syscall.h"
+#include "runtime/guest_thread.h"
 #include "syscalls/handlers.h"
 
 namespace dune {
 
 long sys_on_fd(GuestThread& t, const SyscallArgs& s) {
-  // close, dup, fcntl: a descriptor the program never had.
-  if (own_fds::owns(static_cast<int>(s.a[0]))) return -EBADF;
+  // close, dup, fcntl: a descriptor the program never had (unless the library's
+  // own code in the guest is the caller).
+  if (own_fds::owns(static_cast<int>(s.a[0])) && !sys::is_library_syscall(t.vcpu().regs().rcx)) return -EBADF;
   return forward_syscall(t, s);
 }
 

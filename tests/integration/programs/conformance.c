@@ -13,10 +13,12 @@
  * and, from issue 21, privileged instructions and port I/O (the library's
  * ports too) are the SIGSEGV Linux sends. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -25,8 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -287,6 +292,63 @@ static void privileged_instructions(void) {
   sigaction(SIGSEGV, &old, NULL);
 }
 
+/* 9. Descriptors the program did not open are closed numbers to every call,
+ * the library's in Dune mode included (issue 21): a listing of /proc/self/fd
+ * names only descriptors fcntl knows, and every number that fcntl calls
+ * closed is closed to fstat, read, lseek, ioctl, mmap, *at calls, poll and
+ * select as well. */
+static int open_to_fcntl(int fd) { return fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
+
+static void only_own_descriptors(void) {
+  int listed = 0, strangers = 0;
+  DIR *d = opendir("/proc/self/fd");
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    ++listed;
+    if (!open_to_fcntl(atoi(e->d_name))) ++strangers;
+  }
+  if (d) closedir(d);
+  check(listed >= 3 && strangers == 0, "/proc/self/fd lists only descriptors the program has");
+  struct rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  long top = (long)rl.rlim_cur + 256;
+  if (top > 70000) top = 70000;
+  int closed = 0, inconsistent = 0;
+  for (int fd = 0; fd < top; ++fd) {
+    if (open_to_fcntl(fd)) continue;
+    ++closed;
+    struct stat st;
+    char byte;
+    struct pollfd p = {fd, POLLIN, 0};
+    int bad = 0;
+    bad |= fstat(fd, &st) != -1 || errno != EBADF;
+    if (fd >= (long)rl.rlim_cur * 3 / 4) {
+      /* The numbers where a library keeps its own: every call. */
+      bad |= read(fd, &byte, 1) != -1 || errno != EBADF;
+      bad |= lseek(fd, 0, SEEK_SET) != -1 || errno != EBADF;
+      bad |= ioctl(fd, FIONREAD, &st) != -1 || errno != EBADF;
+      bad |= mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) != MAP_FAILED || errno != EBADF;
+      bad |= openat(fd, "x", O_RDONLY) != -1 || errno != EBADF;
+      bad |= poll(&p, 1, 0) != 1 || p.revents != POLLNVAL;
+      if (fd < FD_SETSIZE) {
+        fd_set set;
+        FD_ZERO(&set);
+        FD_SET(fd, &set);
+        struct timeval zero = {0, 0};
+        bad |= select(fd + 1, &set, NULL, NULL, &zero) != -1 || errno != EBADF;
+      }
+    }
+    if (bad) {
+      if (inconsistent < 3) printf("conformance: descriptor %d: closed to fcntl, not to every call\n", fd);
+      ++inconsistent;
+    }
+  }
+  check(closed > 0 && inconsistent == 0, "a number fcntl calls closed is closed to every call");
+  int fd = open("/dev/null", O_RDONLY);
+  check(openat(fd, "/dev/null", O_RDONLY) >= 0, "an absolute path ignores openat's descriptor");
+}
+
 int main(int argc, char **argv) {
   dune_test_enter("conformance", argc, argv);
   clone_with_own_stack();
@@ -296,6 +358,7 @@ int main(int argc, char **argv) {
   every_number_is_the_programs();
   unwritable_signal_frame();
   privileged_instructions();
+  only_own_descriptors();
   printf("conformance: %s\n", failures ? "FAILED" : "ok");
   return failures ? 1 : 0;
 }
