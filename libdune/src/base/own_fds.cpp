@@ -28,6 +28,9 @@ std::atomic<bool> g_shares_table{false};
 
 // How far above the program's soft limit the library's numbers may go.
 constexpr uint64_t kRoom = 4096;
+// Above this soft limit the kernel's table would grow too far (8 bytes a
+// number, copied at every fork) for the few descriptors the library has.
+constexpr uint64_t kHighestBase = 100000;
 
 // The Headroom: held by one thread at a time (recursively), which raised the
 // soft limit from g_program_soft.
@@ -52,14 +55,14 @@ void set_nofile_limit(const rlimit64& rl) {
 // limit, out of the low numbers programs pick.
 int fallback_base(uint64_t soft) {
   uint64_t base = soft * 3 / 4;
-  return base > 64 ? static_cast<int>(base > 100000 ? 100000 : base) : 64;
+  return base > 64 ? static_cast<int>(base > kHighestBase ? kHighestBase : base) : 64;
 }
 
 // A number at or above the program's soft limit for fd, or -errno.
 long move_above_program(int fd) {
   Headroom room;
   long moved = -EMFILE;
-  if (g_room_raised)
+  if (g_room_raised && g_program_limit.rlim_cur <= kHighestBase)
     moved = sys::syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, static_cast<long>(g_program_limit.rlim_cur));
   if (moved < 0)
     moved = sys::syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fallback_base(g_program_limit.rlim_cur));
