@@ -33,7 +33,7 @@ constexpr uint64_t kRoom = 4096;
 constexpr uint64_t kHighestBase = 100000;
 
 // The Headroom: held by one thread at a time (recursively), which raised the
-// soft limit from g_program_soft.
+// soft limit from g_program_limit (the program's).
 std::atomic<long> g_room_owner{0};
 int g_room_depth = 0;
 rlimit64 g_program_limit{};

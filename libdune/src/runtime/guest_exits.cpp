@@ -11,7 +11,6 @@
 #include "runtime/runtime.h"
 #include "runtime/traps.h"
 #include "signals/fatal_signal.h"
-#include "signals/fault_signal.h"
 #include "syscalls/dispatch.h"
 
 namespace dune {
@@ -168,11 +167,13 @@ void GuestThread::on_program_port_io() {
     }
     resume(tf);
   }
-  FaultSignal f = fault_signal(13, tf.rip, 0, 0, true, 0);
-  log::info("an in/out to port {:#x} at rip={:#x}: not the library's; SIGSEGV as Linux sends for it",
-            vcpu().run()->io.port, uint64_t{tf.rip});
-  if (deliver_fault_signal(*this, f)) return;
-  die_with_signal(f.signo);
+  log::debug("an in/out to port {:#x} at rip={:#x}: not the library's; a #GP, as natively",
+             vcpu().run()->io.port, uint64_t{tf.rip});
+  // The #GP it is on hardware: whatever handles one (a Dune handler for vector
+  // 13, gdb, the program's SIGSEGV handler, or death) handles this.
+  exception_ = ExceptionState{};
+  exception_.vector = 13;
+  handle_exception(*this);
 }
 
 void GuestThread::check_syscall_landing() {

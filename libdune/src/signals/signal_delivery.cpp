@@ -146,9 +146,8 @@ bool setup_frame(GuestThread& t, const dune_tf& at, const siginfo_t& info, const
 // masks); one it blocks, ignores or lets kill, or a SIGSEGV whose own frame
 // failed, kills. False if the program is to die.
 bool frame_failed_sigsegv(GuestThread& t, const dune_tf& at, int failed, uint64_t base, uint64_t saved) {
-  if (failed == SIGSEGV) return false;
+  if (failed == SIGSEGV || !fault_signal_catchable(t, SIGSEGV)) return false;
   KernelSigaction act = t.sigtable().get(SIGSEGV);
-  if (act.handler <= 1 || (saved & sigbit(SIGSEGV))) return false;
   siginfo_t info{};
   info.si_signo = SIGSEGV;
   info.si_code = SI_KERNEL;

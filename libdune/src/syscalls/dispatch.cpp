@@ -58,9 +58,6 @@ long run_syscall(GuestThread& t, const SyscallArgs& s) {
     case SYS_shmdt: return sys_shmdt(t, s);
     case SYS_remap_file_pages: return sys_remap_file_pages(t, s);
     case SYS_arch_prctl: return sys_arch_prctl(t, s);
-    case SYS_close:
-    case SYS_dup:
-    case SYS_fcntl: return sys_on_fd(t, s);
     case SYS_dup2:
     case SYS_dup3: return sys_dup_onto(t, s);
     case SYS_close_range: return sys_close_range(t, s);

@@ -32,7 +32,8 @@ constexpr uint8_t kArg0 = 1, kArg1 = 2, kArg2 = 4;
 
 FdSpec fd_spec(long nr) {
   switch (nr) {
-    // Files and descriptors.
+    // Files and descriptors (close, dup, fcntl, dup2 and dup3's old one included).
+    case SYS_close: case SYS_dup: case SYS_fcntl: case SYS_dup2: case SYS_dup3:
     case SYS_read: case SYS_write: case SYS_pread64: case SYS_pwrite64:
     case SYS_readv: case SYS_writev: case SYS_preadv: case SYS_pwritev:
     case SYS_preadv2: case SYS_pwritev2: case SYS_fstat: case SYS_lseek:

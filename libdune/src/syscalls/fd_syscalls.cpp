@@ -7,22 +7,14 @@
 #include <cerrno>
 
 #include "base/own_fds.h"
-#include "base/raw_syscall.h"
-#include "runtime/guest_thread.h"
 #include "syscalls/handlers.h"
 
 namespace dune {
 
-long sys_on_fd(GuestThread& t, const SyscallArgs& s) {
-  // close, dup, fcntl: a descriptor the program never had (unless the library's
-  // own code in the guest is the caller).
-  if (own_fds::owns(static_cast<int>(s.a[0])) && !sys::is_library_syscall(t.vcpu().regs().rcx)) return -EBADF;
-  return forward_syscall(t, s);
-}
-
 long sys_dup_onto(GuestThread& t, const SyscallArgs& s) {
+  // (An oldfd of the library's is refused before, as for close, dup and fcntl:
+  // fd_visibility.cpp.)
   int oldfd = static_cast<int>(s.a[0]), newfd = static_cast<int>(s.a[1]);
-  if (own_fds::owns(oldfd)) return -EBADF;
   // The program wants the number: the library's descriptor moves away first.
   if (oldfd != newfd && own_fds::owns(newfd)) {
     int e = own_fds::evict(newfd);

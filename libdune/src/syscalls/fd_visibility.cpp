@@ -23,8 +23,7 @@ namespace dune {
 namespace {
 
 bool library_fd(uint64_t arg) {
-  int fd = static_cast<int>(static_cast<uint32_t>(arg));  // the kernel reads an unsigned int
-  return fd >= own_fds::lowest() && own_fds::owns(fd);
+  return own_fds::owns(static_cast<int>(static_cast<uint32_t>(arg)));  // the kernel reads an unsigned int
 }
 
 // Whether a *at call's path makes it use its directory descriptor.

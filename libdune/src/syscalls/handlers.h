@@ -34,7 +34,6 @@ long sys_fork(GuestThread& t, const SyscallArgs& s);
 long sys_vfork(GuestThread& t, const SyscallArgs& s);
 
 // Descriptors (fd_syscalls.cpp): the library's own stay out of the program's reach.
-long sys_on_fd(GuestThread& t, const SyscallArgs& s);        // close, dup, fcntl
 long sys_dup_onto(GuestThread& t, const SyscallArgs& s);     // dup2, dup3
 long sys_close_range(GuestThread& t, const SyscallArgs& s);
 // fd_visibility.cpp: to every other call the library's descriptors are closed numbers.
