@@ -73,6 +73,8 @@ std::string encode_trace_config(const TraceConfig& c) {
   s += c.follow ? ";follow=1" : ";follow=0";
   s += c.summary ? ";summary=1" : ";summary=0";
   s += ";root=" + std::to_string(c.root);
+  s += ";strs=" + std::to_string(c.string_limit);
+  s += std::string(";fdpaths=") + (c.fd_paths ? "1" : "0");
   s += ";dir=";
   s += c.dir;
   return s;
@@ -116,9 +118,15 @@ bool decode_trace_config(std::string_view text, TraceConfig* out) {
       if (!parse_hex(value, &c.signals)) return false;
     } else if (key == "stack") {
       if (!parse_int(value, &c.stack_depth)) return false;
-    } else if (key == "follow" || key == "summary" || key == "sysother") {
+    } else if (key == "follow" || key == "summary" || key == "sysother" || key == "fdpaths") {
       if (value != "0" && value != "1") return false;
-      (key == "follow" ? c.follow : key == "summary" ? c.summary : c.other_syscalls) = value == "1";
+      (key == "follow"    ? c.follow
+       : key == "summary" ? c.summary
+       : key == "fdpaths" ? c.fd_paths
+                          : c.other_syscalls) = value == "1";
+    } else if (key == "strs") {
+      if (!parse_int(value, &n) || n < 0 || n > 65536) return false;
+      c.string_limit = n;
     } else if (key == "root") {
       if (!parse_int(value, &n)) return false;
       c.root = n;

@@ -22,6 +22,8 @@ struct TraceConfig {
   bool follow = false;                 // every process and thread, not only the first
   bool summary = false;                // -c: add to the summary table, send nothing
   int root = 0;                        // the first process (and thread) when not following
+  int string_limit = 32;               // -s: bytes of a string a syscall line shows (0: copy none)
+  bool fd_paths = false;               // -y: each descriptor's file travels with the syscall
   char dir[256] = {};                  // dunetrace's private directory: socket and summary
 
   // constexpr: the shim's copy is initialized before any constructor runs.
@@ -38,7 +40,7 @@ struct TraceConfig {
 constexpr const char* kTraceSocketName = "events";
 constexpr const char* kTraceSummaryName = "summary";
 
-// "kinds=7f;exits=..;sys=..;sysother=0|1;sig=..;stack=N;follow=0|1;summary=0|1;root=PID;dir=PATH"
+// "kinds=7f;exits=..;sys=..;sysother=0|1;sig=..;stack=N;follow=0|1;summary=0|1;root=PID;strs=N;fdpaths=0|1;dir=PATH"
 // (dir last: it may hold any character).
 std::string encode_trace_config(const TraceConfig& c);
 // False if text is not one (the shim then does not trace).

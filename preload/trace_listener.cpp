@@ -19,6 +19,9 @@
 #include "base/own_fds.h"
 #include "base/own_mappings.h"
 #include "base/raw_syscall.h"
+#include "runtime/guest_memory.h"
+#include "syscall_capture.h"
+#include "syscalls/fd_args.h"
 #include "trace_config.h"
 #include "trace_protocol.h"
 
@@ -105,24 +108,24 @@ bool gone(long r) {
   return true;
 }
 
-void send_plain(int fd, const TraceRecord& rec) {
+void send_plain(int fd, const TraceRecord& rec, size_t len) {
   long r;
   do {
-    r = sys::syscall6(SYS_sendto, fd, reinterpret_cast<long>(&rec), sizeof rec, MSG_NOSIGNAL, 0, 0);
+    r = sys::syscall6(SYS_sendto, fd, reinterpret_cast<long>(&rec), static_cast<long>(len), MSG_NOSIGNAL, 0, 0);
   } while (r == -EINTR);
   gone(r);
 }
 
 // Sends rec with one end of a socket pair and waits on the other until
 // dunetrace answers or drops it.
-void send_and_wait(int fd, TraceRecord& rec) {
+void send_and_wait(int fd, TraceRecord& rec, size_t len) {
   int pair[2];
   if (sys::syscall6(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, reinterpret_cast<long>(pair)) != 0) {
     rec.flags &= ~trace_wire::kWantsAck;
-    send_plain(fd, rec);
+    send_plain(fd, rec, len);
     return;
   }
-  iovec iov{&rec, sizeof rec};
+  iovec iov{&rec, len};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -148,6 +151,69 @@ void send_and_wait(int fd, TraceRecord& rec) {
   raw_close(pair[0]);
 }
 
+bool read_guest(uint64_t addr, void* dst, size_t n) { return copy_from_guest(dst, addr, n); }
+
+// "/proc/self/fd/N" -> the file, as a blob (nothing when it has none).
+size_t put_fd_path(int arg, long fd, uint8_t* area, size_t room) {
+  using trace_wire::BlobHeader;
+  if (fd < 0 || fd > 0x7fffffff || room < sizeof(BlobHeader) + 1) return 0;
+  char link[32] = "/proc/self/fd/";
+  char digits[12];
+  int n = 0;
+  do digits[n++] = static_cast<char>('0' + fd % 10); while ((fd /= 10) > 0);
+  size_t at = 14;
+  while (n > 0) link[at++] = digits[--n];
+  link[at] = 0;
+  size_t cap = room - sizeof(BlobHeader);
+  if (cap > trace_wire::kPathMax) cap = trace_wire::kPathMax;
+  long got = sys::syscall6(SYS_readlinkat, AT_FDCWD, reinterpret_cast<long>(link),
+                           reinterpret_cast<long>(area + sizeof(BlobHeader)), static_cast<long>(cap));
+  if (got <= 0) return 0;
+  BlobHeader h{static_cast<uint8_t>(arg), trace_wire::kFdPathSub, trace_wire::kCapOk, 0, static_cast<uint32_t>(got)};
+  std::memcpy(area, &h, sizeof h);
+  return sizeof h + static_cast<size_t>(got);
+}
+
+// Syscalls whose result is a new descriptor (-y names its file).
+bool returns_fd(long nr, const uint64_t (&a)[6]) {
+  switch (nr) {
+    case SYS_open: case SYS_openat: case SYS_openat2: case SYS_creat: case SYS_dup: case SYS_dup2:
+    case SYS_dup3: case SYS_socket: case SYS_accept: case SYS_accept4: case SYS_epoll_create1:
+    case SYS_eventfd2: case SYS_memfd_create: case SYS_pidfd_open: case SYS_signalfd4:
+    case SYS_timerfd_create: case SYS_inotify_init1: return true;
+    case SYS_fcntl: return a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC;
+    default: return false;
+  }
+}
+
+// The memory a syscall's line shows (and with -y its descriptors' files),
+// copied now, while the thread waits: the string the call saw.
+uint32_t capture_syscall(const dune_event& ev, uint8_t* area, size_t room) {
+  const auto& sc = ev.u.syscall;
+  trace_wire::CaptureItem items[trace_wire::kMaxCaptureItems];
+  auto limit = static_cast<uint32_t>(g_config.string_limit);
+  int n = trace_wire::capture_plan(static_cast<long>(sc.nr), sc.args, sc.ret, limit, items);
+  size_t used = trace_wire::run_capture(items, n, sc.args, limit, read_guest, area, room);
+  if (g_config.fd_paths) {
+    FdSpec spec = fd_spec(static_cast<long>(sc.nr));
+    for (int i = 0; i < 6; ++i) {
+      bool is_fd = (spec.fds >> i) & 1;
+      for (int k = 0; k < 2; ++k) is_fd = is_fd || spec.dir[k] == i;
+      if (is_fd && static_cast<int>(sc.args[i]) != AT_FDCWD)
+        used += put_fd_path(i, static_cast<int>(sc.args[i]), area + used, room - used);
+    }
+    if (ev.kind == DUNE_EV_SYSCALL && sc.ret >= 0 && returns_fd(static_cast<long>(sc.nr), sc.args))
+      used += put_fd_path(trace_wire::kResultArg, sc.ret, area + used, room - used);
+  }
+  return static_cast<uint32_t>(used);
+}
+
+// A record and what follows it in its message.
+struct Message {
+  TraceRecord rec;
+  uint8_t area[trace_wire::kCaptureRoom];
+};
+
 void on_event(const dune_event* ev, void*) {
   // Not followed: the first thread's events, and its process's end whichever
   // thread ends it (the first thread's events before it wait for it).
@@ -158,9 +224,16 @@ void on_event(const dune_event* ev, void*) {
     return;
   }
   if (g_gone.load(std::memory_order_relaxed)) return;
-  TraceRecord rec;
+  // On the host stack (512 KiB): no allocation here.
+  Message m;
+  TraceRecord& rec = m.rec;
   rec.event = *ev;
   rec.event.regs = nullptr;
+  size_t len = sizeof rec;
+  if (ev->kind == DUNE_EV_SYSCALL || ev->kind == DUNE_EV_EXEC) {
+    rec.capture_len = capture_syscall(*ev, m.area, sizeof m.area);
+    len += rec.capture_len;
+  }
   if (ev->regs) {
     rec.regs = *ev->regs;
     rec.flags |= trace_wire::kHasRegs;
@@ -170,9 +243,9 @@ void on_event(const dune_event* ev, void*) {
   int fd = own_fds::current(g_socket);
   if (needs_ack(*ev)) {
     rec.flags |= trace_wire::kWantsAck;
-    send_and_wait(fd, rec);
+    send_and_wait(fd, rec, len);
   } else {
-    send_plain(fd, rec);
+    send_plain(fd, rec, len);
   }
 }
 

@@ -23,7 +23,7 @@
 namespace dune::trace_wire {
 
 constexpr uint32_t kRecordMagic = 0x31525444;  // "DTR1"
-constexpr uint16_t kVersion = 2;  // 2: DUNE_EV_EXEC records
+constexpr uint16_t kVersion = 3;  // 2: DUNE_EV_EXEC records; 3: captured syscall memory
 
 enum RecordFlags : uint16_t {
   kHasRegs = 1,   // regs holds the guest registers at the event
@@ -34,9 +34,18 @@ struct TraceRecord {
   uint32_t magic = kRecordMagic;
   uint16_t version = kVersion;
   uint16_t flags = 0;
+  // A syscall's (or exec's) record is followed in its message by this many
+  // bytes of blobs (syscall_capture.h): the memory its line shows.
+  uint32_t capture_len = 0;
+  uint32_t reserved = 0;
   dune_event event;  // its regs pointer means nothing to the receiver
   dune_tf regs;
 };
+
+// -y: a descriptor's file travels as a blob with this sub and the argument's
+// index as arg (kResultArg: the descriptor the call returned).
+constexpr uint8_t kFdPathSub = 0xff;
+constexpr uint8_t kResultArg = 6;
 
 // Syscall numbers the summary and filters cover (x86-64 uses < 500).
 constexpr int kMaxSyscall = 1024;

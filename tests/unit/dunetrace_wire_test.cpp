@@ -131,10 +131,19 @@ TEST(DunetraceWire, EventLines) {
   rec.event.u.syscall.ret = 9;
   EventData d;
   d.rec = &rec;
-  EXPECT_EQ(EventFormatter({}).format(d), "getppid() = 9\n");
-  EXPECT_EQ(EventFormatter({false, true, true, 2.6e9}).format(d), "[pid 10 tid 11] getppid() = 9 <2600 cycles 0.000001s>\n");
-  EXPECT_EQ(EventFormatter({true, false, false, 0}).format(d),
-            R"({"event":"syscall","pid":10,"tid":11,"tsc":0,"name":"getppid","nr":110,"args":[],"ret":9,"cycles":2600})"
+  // strace's column: the result at 40.
+  const std::string pad(40 - 9, ' ');
+  EXPECT_EQ(EventFormatter({}).format(d), "getppid()" + pad + "= 9\n");
+  FormatStyle timed;
+  timed.follow = true;
+  timed.timing = true;
+  timed.tsc_hz = 2.6e9;
+  EXPECT_EQ(EventFormatter(timed).format(d), "[pid 10 tid 11] getppid()" + pad + "= 9 <0.000001>\n");
+  FormatStyle json;
+  json.json = true;
+  EXPECT_EQ(EventFormatter(json).format(d),
+            R"({"event":"syscall","pid":10,"tid":11,"tsc":0,"name":"getppid","nr":110,"args":[],"raw_args":[],)"
+            R"("ret":9,"result":"9","cycles":2600})"
             "\n");
   rec.event.kind = DUNE_EV_THREAD;
   rec.event.u.thread = {};

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "names.h"
+#include "syscall_classes.h"
 
 namespace dunetrace {
 
@@ -83,6 +84,8 @@ Parsed<EventFilter> parse_event_filter(const std::vector<std::string>& exprs, bo
   // Kinds named without values take all of them.
   bool any_exit_values = false, any_syscall_values = false, any_signal_values = false;
   bool all_exits = false, all_syscalls = false, all_signals = false;
+  uint8_t status = kStatusAll;
+  bool have_status = false;
   for (const std::string& e : exprs) {
     std::string_view expr = e;
     size_t eq = expr.find('=');
@@ -100,6 +103,26 @@ Parsed<EventFilter> parse_event_filter(const std::vector<std::string>& exprs, bo
       continue;
     }
     std::string_view kind = expr.substr(0, eq), values = expr.substr(eq + 1);
+    if (kind == "status") {
+      uint8_t set = 0;
+      bool invert = false;
+      std::string err = parse_values(e, values, &invert, [&](bool on) { set = on ? kStatusAll : 0; },
+                                     [&](std::string_view v) -> std::string {
+                                       if (v == "successful") set |= kStatusSuccessful;
+                                       else if (v == "failed") set |= kStatusFailed;
+                                       else if (v == "unfinished") set |= kStatusUnfinished;
+                                       // Nothing dunetrace shows is either: accepted as strace does.
+                                       else if (v != "unavailable" && v != "detached")
+                                         return "invalid status '" + std::string(v) +
+                                                "' (successful, failed, unfinished, unavailable, detached)";
+                                       return {};
+                                     });
+      if (!err.empty()) return Parsed<EventFilter>::fail(err);
+      if (values.empty()) return Parsed<EventFilter>::fail("no values after '=' in -e " + e);
+      status = invert ? static_cast<uint8_t>(kStatusAll & ~set) : set;
+      have_status = true;
+      continue;
+    }
     auto k = kind_from_name(kind);
     if (!k || *k == kAllKinds)
       return Parsed<EventFilter>::fail("invalid event kind '" + std::string(kind) + "' in -e " + e);
@@ -127,6 +150,12 @@ Parsed<EventFilter> parse_event_filter(const std::vector<std::string>& exprs, bo
       bool other = false;
       err = parse_values(e, values, &invert, [&](bool on) { on ? set.set() : set.reset(); other = on; },
                          [&](std::string_view v) -> std::string {
+                           if (!v.empty() && v[0] == '%') {
+                             auto cls = syscall_class(v.substr(1));
+                             if (!cls) return "invalid syscall class '" + std::string(v) + "' (" + syscall_class_names() + ")";
+                             set |= *cls;
+                             return {};
+                           }
                            auto nr = syscall_from_name(v);
                            if (!nr || *nr >= 1024) return "invalid syscall name '" + std::string(v) + "'";
                            set.set(static_cast<size_t>(*nr));
@@ -162,6 +191,12 @@ Parsed<EventFilter> parse_event_filter(const std::vector<std::string>& exprs, bo
     f.other_syscalls = true;
   }
   if (all_signals || !any_signal_values) f.signals = ~0ull;
+  f.status = status;
+  // Only a status: every kind as without -e, syscalls shown by it.
+  if (have_status && f.kinds == 0) {
+    f.kinds = kAllKinds;
+    f.exits = kAllExits & ~(1u << DUNE_EXIT_SYSCALL);
+  }
   return {f};
 }
 

@@ -1,8 +1,9 @@
 // event_filter.h - which events dunetrace shows: the -e expressions.
 //
 //   -e KIND[,KIND...]       kinds: exit, syscall, fault, badstack, signal, process, all
-//   -e KIND=VALUE[,VALUE]   exit=REASONS, syscall=NAMES (trace= too), signal=SIGNALS;
+//   -e KIND=VALUE[,VALUE]   exit=REASONS, syscall=NAMES or %CLASSES (trace= too), signal=SIGNALS;
 //                           a leading '!' takes every value but those
+//   -e status=successful,failed,unfinished   which syscall results (strace's)
 // Several -e add up. Without any: every kind, and every exit but the syscall
 // ones (each syscall is a line of its own already); with -c every exit too.
 #pragma once
@@ -26,12 +27,21 @@ enum EventKind : uint32_t {
   kAllKinds = (1u << 6) - 1,
 };
 
+// -e status=: which syscall results are shown.
+enum SyscallStatus : uint8_t {
+  kStatusSuccessful = 1,
+  kStatusFailed = 2,
+  kStatusUnfinished = 4,  // no result: exit, exit_group
+  kStatusAll = 7,
+};
+
 struct EventFilter {
   uint32_t kinds = kAllKinds;
   uint32_t exits = 0;                  // bit k: dune_exit_kind k
   std::bitset<1024> syscalls;          // by number
   bool other_syscalls = true;          // numbers past the table
   uint64_t signals = ~0ull;            // bit signo-1
+  uint8_t status = kStatusAll;         // -e status=, -z, -Z
 
   EventFilter();
   bool shows(EventKind k) const { return kinds & k; }

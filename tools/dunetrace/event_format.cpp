@@ -8,6 +8,7 @@
 
 #include "json.h"
 #include "names.h"
+#include "syscall_decoder.h"
 #include "syscall_format.h"
 
 namespace dunetrace {
@@ -99,15 +100,54 @@ std::string si_code_name(int signo, int code) {
   return std::to_string(code);
 }
 
+void syscall_call_of(const TraceRecord& r, std::string_view captures, decode::SyscallCall* out) {
+  const dune_event& ev = r.event;
+  out->nr = static_cast<long>(ev.u.syscall.nr);
+  for (int i = 0; i < 6; ++i) out->args[i] = ev.u.syscall.args[i];
+  out->ret = ev.u.syscall.ret;
+  out->returned = !(ev.flags & DUNE_EVF_NO_RETURN);
+  out->pid = ev.pid;
+  if (!decode::parse_captures(captures, out)) out->blobs.clear();
+  // -y's files travel as blobs of their own.
+  for (auto it = out->blobs.begin(); it != out->blobs.end();) {
+    if (it->sub == dune::trace_wire::kFdPathSub) {
+      if (it->arg <= dune::trace_wire::kResultArg) out->fd_paths[it->arg] = it->bytes;
+      it = out->blobs.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::string EventFormatter::time_prefix(uint64_t tsc) const {
+  if (!style_.timestamps && !style_.relative) return {};
+  double hz = style_.tsc_hz > 0 ? style_.tsc_hz : 1e9;
+  if (style_.relative) {
+    double d = last_tsc_ && tsc >= last_tsc_ ? static_cast<double>(tsc - last_tsc_) / hz : 0;
+    last_tsc_ = tsc;
+    auto us = static_cast<int64_t>(d * 1e6);
+    return fmt::format("{:6}.{:06} ", us / 1000000, us % 1000000);
+  }
+  double since = (static_cast<double>(tsc) - static_cast<double>(style_.anchor_tsc)) / hz;
+  int64_t ns = style_.anchor_realtime_ns + static_cast<int64_t>(since * 1e9);
+  int64_t sec = ns / 1000000000, usec = (ns % 1000000000) / 1000;
+  if (style_.timestamps == 3) return fmt::format("{}.{:06} ", sec, usec);
+  time_t t = static_cast<time_t>(sec);
+  tm local{};
+  localtime_r(&t, &local);
+  std::string hms = fmt::format("{:02}:{:02}:{:02}", local.tm_hour, local.tm_min, local.tm_sec);
+  return style_.timestamps == 2 ? fmt::format("{}.{:06} ", hms, usec) : hms + " ";
+}
+
 std::string EventFormatter::format(const EventData& e) const {
   const TraceRecord& r = *e.rec;
   const dune_event& ev = r.event;
   const auto& u = ev.u;
   std::string timing_text;
   double seconds = style_.tsc_hz > 0 ? static_cast<double>(ev.cycles) / style_.tsc_hz : 0;
+  // strace's -T: seconds in angle brackets (cycles where the rate is unknown).
   if (style_.timing && has_cycles(ev.kind))
-    timing_text = style_.tsc_hz > 0 ? fmt::format(" <{} cycles {:.6f}s>", ev.cycles, seconds)
-                                    : fmt::format(" <{} cycles>", ev.cycles);
+    timing_text = style_.tsc_hz > 0 ? fmt::format(" <{:.6f}>", seconds) : fmt::format(" <{} cycles>", ev.cycles);
 
   if (style_.json) {
     JsonObject o;
@@ -117,14 +157,24 @@ std::string EventFormatter::format(const EventData& e) const {
     o.add("tsc", ev.tsc);
     switch (ev.kind) {
       case DUNE_EV_SYSCALL: {
-        o.add("name", syscall_name(static_cast<long>(u.syscall.nr)));
+        decode::SyscallCall call;
+        syscall_call_of(r, e.captures, &call);
+        decode::DecodeStyle ds{style_.string_limit, style_.fd_paths};
+        decode::Decoded dec = decode::decode_syscall(call, ds);
+        o.add("name", dec.name);
         o.add("nr", u.syscall.nr);
-        std::string args = "[";
+        o.add_raw("args", decode::args_json(dec, ds));
+        std::string raw = "[";
         for (int i = 0; i < syscall_arity(static_cast<long>(u.syscall.nr)); ++i)
-          args += (i ? "," : "") + json_quote(format_syscall_arg(u.syscall.args[i]));
-        o.add_raw("args", args + "]");
-        o.add("ret", u.syscall.ret);
-        if (int err = syscall_error(u.syscall.ret)) o.add("error", errno_name(err));
+          raw += (i ? "," : "") + json_quote(format_syscall_arg(u.syscall.args[i]));
+        o.add_raw("raw_args", raw + "]");
+        if (!call.returned) {
+          o.add_null("ret");
+        } else {
+          o.add("ret", u.syscall.ret);
+          if (int err = syscall_error(u.syscall.ret)) o.add("error", errno_name(err));
+        }
+        o.add("result", decode::result_text(dec, call, ds).substr(2));
         break;
       }
       case DUNE_EV_VMEXIT:
@@ -228,13 +278,14 @@ std::string EventFormatter::format(const EventData& e) const {
   }
 
   std::string line = style_.follow ? fmt::format("[pid {} tid {}] ", ev.pid, ev.tid) : std::string();
+  line += time_prefix(ev.tsc);
   std::string at = e.at ? " at " + location_text(*e.at) : std::string();
   switch (ev.kind) {
     case DUNE_EV_SYSCALL: {
-      line += syscall_name(static_cast<long>(u.syscall.nr)) + "(";
-      for (int i = 0; i < syscall_arity(static_cast<long>(u.syscall.nr)); ++i)
-        line += (i ? ", " : "") + format_syscall_arg(u.syscall.args[i]);
-      line += ") " + format_syscall_result(u.syscall.ret) + timing_text;
+      decode::SyscallCall call;
+      syscall_call_of(r, e.captures, &call);
+      line += decode::syscall_line(call, decode::DecodeStyle{style_.string_limit, style_.fd_paths});
+      if (call.returned) line += timing_text;
       break;
     }
     case DUNE_EV_VMEXIT:

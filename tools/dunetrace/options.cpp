@@ -33,11 +33,25 @@ po::options_description visible_options() {
     ("summary,c", "count instead of logging: a table of VM exits by reason and syscalls by "
                   "name (count, %, total/avg/min/max cycles, errors) at the end")
     ("json", "one JSON object per line instead of text (the -c tables too)")
-    ("time,T", "the host-side time each event took (cycles and seconds)")
+    ("time,T", "the time each syscall (and VM exit) took, in seconds as strace shows it "
+               "(cycles in --json)")
+    ("string-limit,s", po::value<int>()->value_name("N"),
+     "show at most N bytes of each string (default 32; paths are whole)")
+    ("decode-fds,y", "show each descriptor's file: 3</etc/passwd>")
+    ("relative-timestamps,r", "before each line, the time since the previous one")
+    ("successful-only,z", "only syscalls that succeeded (-e status=successful)")
+    ("failed-only,Z", "only syscalls that failed (-e status=failed)")
     ("gdb", po::value<std::string>()->value_name("[HOST:]PORT"),
             "a gdb server in the program (DUNE_GDB): it waits before main for gdb PROG -ex "
             "'target remote HOST:PORT' (HOST 127.0.0.1 unless given; a Unix socket path too)");
   // clang-format on
+  return d;
+}
+
+// strace's counted flags, given as -t/-tt/-ttt and -q/-qq: rewritten to these.
+po::options_description counted_options() {
+  po::options_description d;
+  d.add_options()("timestamps", po::value<int>())("quiet", po::value<int>());
   return d;
 }
 
@@ -86,8 +100,9 @@ std::string help_text() {
        "  exit       VM exits: reason, guest rip, host cycles;  exit=REASONS with reasons\n"
        "             syscall, exception, trap_return, hypercall, mmio, memory_fault,\n"
        "             interrupted, other\n"
-       "  syscall    syscalls: name, arguments, result, host cycles;  syscall=NAMES\n"
-       "             (trace= works too), e.g. -e syscall=openat,read\n"
+       "  syscall    syscalls as strace prints them: decoded arguments, result;\n"
+       "             syscall=NAMES or classes (trace= works too), e.g. -e trace=openat,read,\n"
+       "             -e trace=%file (%process %memory %signal %network %desc %ipc %clock %creds)\n"
        "  fault      memory faults and other exceptions: address, access, the host's mapping\n"
        "             and protection there, rip, what happened next\n"
        "  badstack   a guest rsp off the thread's stack and sigaltstack, with the mapping\n"
@@ -97,6 +112,10 @@ std::string help_text() {
        "  all        all of them (the default, without syscall exits, which are syscall\n"
        "             lines already)\n"
        "  A value list starting with '!' takes every value but those: -e 'syscall=!getppid'.\n"
+       "  status=successful,failed,unfinished  which syscall results are shown (-z, -Z)\n"
+       "\nstrace's counted flags: -t (time of day), -tt (with microseconds), -ttt (seconds\n"
+       "since the epoch) before each line; -q hides process and thread start lines, -qq\n"
+       "the exit lines too.\n"
        "\nExit status: PROG's (128+N when killed by signal N); 2 for bad usage, 127 when\n"
        "PROG cannot be run.\n"
        "\nExamples:\n"
@@ -110,10 +129,18 @@ Parsed<Options> parse_options(int argc, const char* const* argv) {
   using P = Parsed<Options>;
   po::options_description desc = visible_options();
   int cmd = command_start(argc, argv, desc);
-  // strace's -ff is --ff.
+  // strace's -ff is --ff; -t, -tt, -ttt, -q and -qq count.
   std::vector<const char*> args(argv, argv + cmd);
-  for (auto& a : args)
-    if (std::string_view(a) == "-ff") a = "--ff";
+  for (auto& a : args) {
+    std::string_view v(a);
+    if (v == "-ff") a = "--ff";
+    if (v == "-t") a = "--timestamps=1";
+    if (v == "-tt") a = "--timestamps=2";
+    if (v == "-ttt") a = "--timestamps=3";
+    if (v == "-q") a = "--quiet=1";
+    if (v == "-qq") a = "--quiet=2";
+  }
+  desc.add(counted_options());
   po::variables_map vm;
   try {
     po::command_line_parser parser(static_cast<int>(args.size()), args.data());
@@ -153,6 +180,16 @@ Parsed<Options> parse_options(int argc, const char* const* argv) {
   o.summary = vm.count("summary") > 0;
   o.json = vm.count("json") > 0;
   o.timing = vm.count("time") > 0;
+  if (vm.count("string-limit")) {
+    o.string_limit = vm["string-limit"].as<int>();
+    if (o.string_limit < 0 || o.string_limit > 65536) return P::fail("-s must be between 0 and 65536");
+  }
+  o.fd_paths = vm.count("decode-fds") > 0;
+  if (vm.count("timestamps")) o.timestamps = vm["timestamps"].as<int>();
+  o.relative_timestamps = vm.count("relative-timestamps") > 0;
+  if (vm.count("quiet")) o.quiet = vm["quiet"].as<int>();
+  if (o.timestamps < 0 || o.timestamps > 3 || o.quiet < 0 || o.quiet > 2)
+    return P::fail("-t, -tt, -ttt and -q, -qq are the forms these take");
   if (vm.count("gdb")) {
     o.gdb = vm["gdb"].as<std::string>();
     dune::debug::ListenAddress where;
@@ -164,6 +201,10 @@ Parsed<Options> parse_options(int argc, const char* const* argv) {
   auto filter = parse_event_filter(o.events, o.summary);
   if (!filter.ok()) return P::fail(filter.error);
   o.filter = filter.value;
+  bool z = vm.count("successful-only") > 0, zz = vm.count("failed-only") > 0;
+  if (z && zz) return P::fail("-z and -Z together show nothing");
+  if (z) o.filter.status = kStatusSuccessful;
+  if (zz) o.filter.status = kStatusFailed;
   return {o};
 }
 

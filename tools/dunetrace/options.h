@@ -27,7 +27,12 @@ struct Options {
   int stack_depth = 0;             // -k / --stack-depth N; 0: no backtraces
   bool summary = false;            // -c
   bool json = false;               // --json
-  bool timing = false;             // -T
+  bool timing = false;             // -T: seconds each syscall took
+  int string_limit = 32;           // -s N
+  bool fd_paths = false;           // -y
+  int timestamps = 0;              // -t 1, -tt 2, -ttt 3
+  bool relative_timestamps = false;  // -r
+  int quiet = 0;                   // -q 1, -qq 2
   std::string gdb;                 // --gdb [HOST:]PORT: DUNE_GDB for the program
   std::vector<std::string> command;  // PROG ARGS...
 };

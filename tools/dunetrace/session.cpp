@@ -16,6 +16,7 @@
 #include <cstring>
 #include <ctime>
 #include <list>
+#include <memory>
 #include <unordered_set>
 #include <new>
 
@@ -27,6 +28,7 @@
 #include "remote_unwinder.h"
 #include "summary_table.h"
 #include "symbolizer.h"
+#include "syscall_capture.h"
 #include "trace_config.h"
 #include "trace_output.h"
 #include "unique_fd.h"
@@ -90,6 +92,33 @@ class SharedSummary {
   SummaryTable* table_ = nullptr;
 };
 
+FormatStyle format_style(const Options& o) {
+  FormatStyle s;
+  s.json = o.json;
+  s.follow = o.follow;
+  s.timing = o.timing;
+  s.string_limit = o.string_limit;
+  s.fd_paths = o.fd_paths;
+  s.timestamps = o.timestamps;
+  s.relative = o.relative_timestamps;
+  if (o.timing || o.timestamps || o.relative_timestamps) {
+    s.tsc_hz = measure_tsc_hz();
+    timespec now{};
+    s.anchor_tsc = __builtin_ia32_rdtsc();
+    clock_gettime(CLOCK_REALTIME, &now);
+    s.anchor_realtime_ns = static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+  }
+  return s;
+}
+
+// Whether a syscall's result passes -e status= (-z, -Z).
+bool status_passes(const EventFilter& f, const dune_event& ev) {
+  if (ev.kind != DUNE_EV_SYSCALL) return true;
+  if (ev.flags & DUNE_EVF_NO_RETURN) return f.status & kStatusUnfinished;
+  int64_t r = ev.u.syscall.ret;
+  return f.status & (r < 0 && r >= -4095 ? kStatusFailed : kStatusSuccessful);
+}
+
 class Session {
  public:
   Session(const Options& opts, TraceOutput& out)
@@ -97,7 +126,7 @@ class Session {
         out_(out),
         locator_(maps_, elves_, symbols_),
         unwinder_(maps_, elves_),
-        formatter_(FormatStyle{opts.json, opts.follow, opts.timing, opts.timing ? measure_tsc_hz() : 0}) {}
+        formatter_(format_style(opts)) {}
 
   int run(const std::string& program, const std::string& shim);
 
@@ -112,7 +141,7 @@ class Session {
   void accept_all();
   // Reads what a client sent; false at its end.
   bool read_client(int fd);
-  void handle(const TraceRecord& rec);
+  void handle(const TraceRecord& rec, std::string_view captures);
   bool done() const;
   int finish();
 
@@ -178,6 +207,8 @@ TraceConfig Session::trace_config() const {
   c.stack_depth = opts_.summary ? 0 : opts_.stack_depth;
   c.follow = opts_.follow;
   c.summary = opts_.summary;
+  c.string_limit = opts_.string_limit;
+  c.fd_paths = opts_.fd_paths;
   std::memcpy(c.dir, dir_->path().c_str(), dir_->path().size() + 1);
   return c;
 }
@@ -268,9 +299,15 @@ void Session::accept_all() {
 }
 
 bool Session::read_client(int fd) {
-  for (;;) {
+  // A record, then the memory its syscall captured.
+  struct Message {
     TraceRecord rec;
-    iovec iov{&rec, sizeof rec};
+    char area[dune::trace_wire::kCaptureRoom];
+  };
+  auto m = std::make_unique<Message>();
+  for (;;) {
+    TraceRecord& rec = m->rec;
+    iovec iov{m.get(), sizeof *m};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
     msghdr msg{};
     msg.msg_iov = &iov;
@@ -289,14 +326,15 @@ bool Session::read_client(int fd) {
         ack.reset(passed);
       }
     }
-    if (n != static_cast<ssize_t>(sizeof rec) || rec.magic != dune::trace_wire::kRecordMagic ||
-        rec.version != dune::trace_wire::kVersion || (msg.msg_flags & MSG_TRUNC))
+    if (n < static_cast<ssize_t>(sizeof rec) || rec.magic != dune::trace_wire::kRecordMagic ||
+        rec.version != dune::trace_wire::kVersion || (msg.msg_flags & MSG_TRUNC) ||
+        static_cast<size_t>(n) != sizeof rec + rec.capture_len)
       continue;  // not ours: dropped
-    handle(rec);
+    handle(rec, std::string_view(m->area, rec.capture_len));
   }
 }
 
-void Session::handle(const TraceRecord& rec) {
+void Session::handle(const TraceRecord& rec, std::string_view captures) {
   ++event_no_;
   const dune_event& ev = rec.event;
   // Only a wait: the records before it are handled; the answer lets the exec
@@ -319,11 +357,17 @@ void Session::handle(const TraceRecord& rec) {
                    : ev.kind == DUNE_EV_SIGNAL   ? kKindSignal
                    : ev.kind == DUNE_EV_THREAD   ? kKindProcess
                                                  : kKindFault;
-  if (!opts_.filter.shows(kind)) return;
+  if (!opts_.filter.shows(kind) || !status_passes(opts_.filter, ev)) return;
+  // -q: no start lines; -qq: no end lines either (strace's "+++ exited").
+  if (kind == kKindProcess && opts_.quiet >= (ev.u.thread.started ? 1 : 2)) {
+    if (is_process && !ev.u.thread.started && ev.pid == root_) root_end_shown_ = true;
+    return;
+  }
   if (is_process && !ev.u.thread.started && ev.pid == root_) root_end_shown_ = true;
 
   EventData d;
   d.rec = &rec;
+  d.captures = captures;
   d.exec = exec;
   if (is_process && ev.u.thread.started) d.exe = program_of(ev.pid);
   bool regs = rec.flags & dune::trace_wire::kHasRegs;

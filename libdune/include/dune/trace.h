@@ -53,11 +53,14 @@ enum dune_map_kind {
   DUNE_MAP_PAGE_TABLES = 8, /* the guest page tables (classic API: readable by the program) */
 };
 
+/* dune_event.flags */
+#define DUNE_EVF_NO_RETURN 1u /* DUNE_EV_SYSCALL: exit or exit_group, sent before it runs (ret is 0) */
+
 struct dune_event {
   uint32_t kind; /* one dune_event_kind */
   int32_t pid;
   int32_t tid;
-  uint32_t pad;
+  uint32_t flags;  /* DUNE_EVF_* */
   uint64_t tsc;    /* rdtsc when the event was recorded */
   uint64_t cycles; /* host-side cycles the event took (exit handling, syscall) */
   const struct dune_tf *regs; /* guest registers at the event (rip, rsp, ...) */

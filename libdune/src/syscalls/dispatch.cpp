@@ -121,6 +121,16 @@ void dispatch_syscall(GuestThread& t) {
   }
   dune_tf tf;
   t.user_state(&tf);
+  if (s.nr == SYS_exit || s.nr == SYS_exit_group) {
+    // They do not come back: their line is sent first, as strace's "= ?".
+    dune_event ev{};
+    ev.kind = DUNE_EV_SYSCALL;
+    ev.flags = DUNE_EVF_NO_RETURN;
+    ev.regs = &tf;
+    ev.u.syscall.nr = s.nr;
+    for (int i = 0; i < 6; ++i) ev.u.syscall.args[i] = s.a[i];
+    trace::emit(ev);
+  }
   uint64_t t0 = trace::rdtsc();
   long ret = run_syscall(t, s);
   dune_event ev{};

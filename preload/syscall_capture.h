@@ -1,0 +1,65 @@
+// syscall_capture.h - the memory a traced syscall's line needs, copied while
+// the thread is stopped after the call (the string it saw, the buffer it
+// filled), into the record sent to dunetrace.
+//
+// One plan serves both sides: the shim runs it (capture), dunetrace's decoders
+// read what it produced (blobs named by argument). It allocates nothing: the
+// shim calls it on the host side of a guest thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dune::trace_wire {
+
+enum CaptureStatus : uint8_t {
+  kCapOk = 0,
+  kCapFault = 1,    // the address could not be read: the line shows it as a number
+  kCapPartial = 2,  // a string longer than the room for it (no NUL in it): "..." follows
+};
+
+enum class CaptureKind : uint8_t {
+  kPath,       // a NUL-terminated path, up to kPathMax
+  kString,     // a NUL-terminated string, up to the -s limit (+1 to know there was more)
+  kBytes,      // len bytes (the -s limit at most)
+  kIovec,      // an iovec array of len elements (at most the -s limit of them), and each
+               // element's bytes (at most the limit; with a byte total, only that many in all)
+  kStrings,    // a NULL-terminated array of strings (argv): at most the limit of them
+  kCount,      // a NULL-terminated pointer array (envp): only the number of its pointers
+  kDirents,    // a getdents64 buffer of len bytes: only the number of entries in it
+};
+
+struct CaptureItem {
+  uint8_t arg;
+  CaptureKind kind;
+  uint32_t len;    // kBytes, kIovec (elements), kDirents: as above
+  uint64_t total;  // kIovec: the byte total the call moved (~0: each element whole)
+};
+
+constexpr int kMaxCaptureItems = 4;
+constexpr uint32_t kPathMax = 4096;
+// Room for a record's blobs: a path, a few strings of -s bytes.
+constexpr size_t kCaptureRoom = 16384;
+
+// Each blob in the area: this header, then len bytes.
+struct BlobHeader {
+  uint8_t arg;
+  uint8_t sub;  // 0: the argument's own memory; i+1: element i (iovec, argv)
+  uint8_t status;
+  uint8_t pad;
+  uint32_t len;
+};
+
+// What to copy for syscall nr with these arguments and result; returns the
+// number of items (0: nothing). limit: the -s string limit.
+int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit,
+                 CaptureItem (&out)[kMaxCaptureItems]);
+
+// Reads guest memory; false where it cannot.
+using CaptureReader = bool (*)(uint64_t addr, void* dst, size_t n);
+
+// Runs the plan, writing blobs to area (room bytes); returns the bytes used.
+size_t run_capture(const CaptureItem* items, int n, const uint64_t (&a)[6], uint32_t limit, CaptureReader read,
+                   uint8_t* area, size_t room);
+
+}  // namespace dune::trace_wire

@@ -1,0 +1,321 @@
+// dunetrace's syscall decoders on fixed inputs: strace's text for each family,
+// the capture plan's blobs, --json's structure, and the strace options.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "event_filter.h"
+#include "options.h"
+#include "syscall_capture.h"
+#include "syscall_classes.h"
+#include "syscall_decoder.h"
+#include "trace_config.h"
+
+using namespace dunetrace;
+using namespace dunetrace::decode;
+namespace wire = dune::trace_wire;
+
+namespace {
+
+// Memory for the capture plan: the test's own, read directly.
+bool read_here(uint64_t addr, void* dst, size_t n) {
+  if (addr < 4096) return false;
+  std::memcpy(dst, reinterpret_cast<const void*>(addr), n);
+  return true;
+}
+
+// A call whose memory is captured as the shim captures it, here.
+SyscallCall captured(long nr, std::vector<uint64_t> args, int64_t ret, uint32_t limit = 32) {
+  SyscallCall c;
+  c.nr = nr;
+  for (size_t i = 0; i < args.size(); ++i) c.args[i] = args[i];
+  c.ret = ret;
+  wire::CaptureItem items[wire::kMaxCaptureItems];
+  int n = wire::capture_plan(nr, c.args, ret, limit, items);
+  std::vector<uint8_t> area(wire::kCaptureRoom);
+  size_t used = wire::run_capture(items, n, c.args, limit, read_here, area.data(), area.size());
+  EXPECT_TRUE(parse_captures(std::string_view(reinterpret_cast<const char*>(area.data()), used), &c));
+  return c;
+}
+
+uint64_t a(const void* p) { return reinterpret_cast<uint64_t>(p); }
+
+// The line with its spacing before '=' made one space.
+std::string line(const SyscallCall& c, DecodeStyle s = {}) {
+  std::string l = syscall_line(c, s);
+  size_t close = l.find(")  ");
+  if (close != std::string::npos) {
+    size_t eq = l.find("= ", close);
+    l = l.substr(0, close + 1) + " " + l.substr(eq);
+  }
+  return l;
+}
+
+TEST(DunetraceDecode, QuotingIsStraces) {
+  EXPECT_EQ(quote_bytes(std::string("\177ELF\2\1\0\0", 8), 32, false), R"("\177ELF\2\1\0\0")");
+  EXPECT_EQ(quote_bytes(std::string("\0" "1", 2), 32, false), R"("\0001")");
+  EXPECT_EQ(quote_bytes("a\"b\\\n\t\r\v\f", 32, false), R"("a\"b\\\n\t\r\v\f")");
+  EXPECT_EQ(quote_bytes("abcdef", 3, false), R"("abc"...)");
+  EXPECT_EQ(quote_bytes("abc", 3, true), R"("abc"...)");
+}
+
+TEST(DunetraceDecode, ColumnAndResults) {
+  SyscallCall c;
+  c.nr = SYS_close;
+  c.args[0] = 3;
+  EXPECT_EQ(syscall_line(c, {}), "close(3)" + std::string(32, ' ') + "= 0");
+  c.ret = -EBADF;
+  EXPECT_EQ(line(c), "close(3) = -1 EBADF (Bad file descriptor)");
+  c.ret = -512;
+  EXPECT_EQ(line(c), "close(3) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)");
+  c.nr = SYS_exit_group;
+  c.args[0] = 7;
+  c.returned = false;
+  EXPECT_EQ(line(c), "exit_group(7) = ?");
+}
+
+TEST(DunetraceDecode, FilesAndDescriptors) {
+  const char* path = "/etc/passwd";
+  auto c = captured(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), a(path), O_RDONLY | O_CLOEXEC}, 3);
+  EXPECT_EQ(line(c), R"(openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC) = 3)");
+  c = captured(SYS_openat, {3, a("x"), O_WRONLY | O_CREAT | O_TRUNC, 0644}, -EACCES);
+  EXPECT_EQ(line(c), R"(openat(3, "x", O_WRONLY|O_CREAT|O_TRUNC, 0644) = -1 EACCES (Permission denied))");
+  // A path longer than -s is whole; a buffer is cut at -s.
+  std::string longpath = "/" + std::string(60, 'p');
+  c = captured(SYS_access, {a(longpath.c_str()), R_OK}, 0, 8);
+  EXPECT_EQ(line(c, {8, false}), "access(\"" + longpath + "\", R_OK) = 0");
+  char buf[64] = "hello world, a line that is long\n";
+  c = captured(SYS_read, {0, a(buf), sizeof buf}, 33, 5);
+  EXPECT_EQ(line(c, {5, false}), R"(read(0, "hello"..., 64) = 33)");
+  c = captured(SYS_read, {0, a(buf), sizeof buf}, -EAGAIN);
+  EXPECT_NE(line(c).find("read(0, 0x"), std::string::npos);
+  c = captured(SYS_write, {1, a("hi\n"), 3}, 3);
+  EXPECT_EQ(line(c), R"(write(1, "hi\n", 3) = 3)");
+  // An unreadable pointer is shown as the number it is.
+  c = captured(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), 16, 0}, -EFAULT);
+  EXPECT_EQ(line(c), "openat(AT_FDCWD, 0x10, O_RDONLY) = -1 EFAULT (Bad address)");
+  struct stat st {};
+  st.st_mode = S_IFREG | 0644;
+  st.st_size = 45431;
+  c = captured(SYS_newfstatat, {3, a(""), a(&st), AT_EMPTY_PATH}, 0);
+  EXPECT_EQ(line(c), R"(newfstatat(3, "", {st_mode=S_IFREG|0644, st_size=45431, ...}, AT_EMPTY_PATH) = 0)");
+  st.st_mode = S_IFCHR | 0620;
+  st.st_rdev = makedev(0x88, 0);
+  c = captured(SYS_fstat, {1, a(&st)}, 0);
+  EXPECT_EQ(line(c), "fstat(1, {st_mode=S_IFCHR|0620, st_rdev=makedev(0x88, 0), ...}) = 0");
+  c = captured(SYS_fcntl, {4, F_GETFL}, 0x8002);
+  EXPECT_EQ(line(c), "fcntl(4, F_GETFL) = 0x8002 (flags O_RDWR|O_LARGEFILE)");
+  c = captured(SYS_fcntl, {4, F_SETFD, FD_CLOEXEC}, 0);
+  EXPECT_EQ(line(c), "fcntl(4, F_SETFD, FD_CLOEXEC) = 0");
+  int fds[2] = {3, 4};
+  c = captured(SYS_pipe2, {a(fds), O_CLOEXEC}, 0);
+  EXPECT_EQ(line(c), "pipe2([3, 4], O_CLOEXEC) = 0");
+  c = captured(SYS_lseek, {3, static_cast<uint64_t>(-1), SEEK_CUR}, 9);
+  EXPECT_EQ(line(c), "lseek(3, -1, SEEK_CUR) = 9");
+  c = captured(SYS_umask, {022}, 077);
+  EXPECT_EQ(line(c), "umask(022) = 077");
+  iovec iov[2] = {{const_cast<char*>("ab"), 2}, {const_cast<char*>("cde"), 3}};
+  c = captured(SYS_writev, {1, a(iov), 2}, 5);
+  EXPECT_EQ(line(c), R"(writev(1, [{iov_base="ab", iov_len=2}, {iov_base="cde", iov_len=3}], 2) = 5)");
+}
+
+TEST(DunetraceDecode, FdPaths) {
+  SyscallCall c;
+  c.nr = SYS_read;
+  c.args[0] = 3;
+  c.args[2] = 10;
+  c.ret = -EIO;
+  c.args[1] = 0x1000;
+  c.fd_paths[0] = "/etc/passwd";
+  EXPECT_EQ(line(c, {32, true}), "read(3</etc/passwd>, 0x1000, 10) = -1 EIO (Input/output error)");
+  c.nr = SYS_dup;
+  c.ret = 4;
+  c.fd_paths[6] = "/etc/passwd";
+  EXPECT_EQ(line(c, {32, true}), "dup(3</etc/passwd>) = 4</etc/passwd>");
+}
+
+TEST(DunetraceDecode, MemoryProcessSignals) {
+  auto c = captured(SYS_mmap, {0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, static_cast<uint64_t>(-1), 0},
+                    0x7f0000001000);
+  EXPECT_EQ(line(c), "mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000001000");
+  c = captured(SYS_mprotect, {0x7f0000001000, 4096, PROT_NONE}, 0);
+  EXPECT_EQ(line(c), "mprotect(0x7f0000001000, 4096, PROT_NONE) = 0");
+  c = captured(SYS_brk, {0}, 0x555555559000);
+  EXPECT_EQ(line(c), "brk(NULL) = 0x555555559000");
+  c = captured(SYS_madvise, {0x7f0000001000, 4096, MADV_DONTNEED}, 0);
+  EXPECT_EQ(line(c), "madvise(0x7f0000001000, 4096, MADV_DONTNEED) = 0");
+  const char* argv[] = {"ls", "-l", nullptr};
+  const char* envp[] = {"A=1", "B=2", "C=3", nullptr};
+  c = captured(SYS_execve, {a("/bin/ls"), a(argv), a(envp)}, 0);
+  EXPECT_EQ(line(c), "execve(\"/bin/ls\", [\"ls\", \"-l\"], " + address(a(envp)) + " /* 3 vars */) = 0");
+  int status = 3 << 8;
+  c = captured(SYS_wait4, {static_cast<uint64_t>(-1), a(&status), 0, 0}, 1234);
+  EXPECT_EQ(line(c), "wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 1234");
+  status = SIGKILL;
+  c = captured(SYS_wait4, {static_cast<uint64_t>(-1), a(&status), WNOHANG, 0}, 1234);
+  EXPECT_EQ(line(c), "wait4(-1, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}], WNOHANG, NULL) = 1234");
+  uint64_t rl[2] = {8192 * 1024, ~0ull};
+  c = captured(SYS_prlimit64, {0, RLIMIT_STACK, 0, a(rl)}, 0);
+  EXPECT_EQ(line(c), "prlimit64(0, RLIMIT_STACK, NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}) = 0");
+  c = captured(SYS_clone, {CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | SIGCHLD, 0, 0, 0x7f00000000a0, 0}, 77);
+  EXPECT_EQ(line(c), "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, "
+                     "child_tidptr=0x7f00000000a0) = 77");
+  // The kernel's sigaction: handler, flags, restorer, mask.
+  uint64_t act[4] = {0x401000, 0x04000000 | 0x10000000, 0x7f0000002000, (1ull << (SIGINT - 1)) | (1ull << (SIGCHLD - 1))};
+  c = captured(SYS_rt_sigaction, {SIGTERM, a(act), 0, 8}, 0);
+  EXPECT_EQ(line(c), "rt_sigaction(SIGTERM, {sa_handler=0x401000, sa_mask=[INT CHLD], sa_flags=SA_RESTORER|SA_RESTART, "
+                     "sa_restorer=0x7f0000002000}, NULL, 8) = 0");
+  uint64_t all = ~0ull & ~(1ull << (SIGKILL - 1));
+  uint64_t old = 0;
+  c = captured(SYS_rt_sigprocmask, {SIG_SETMASK, a(&all), a(&old), 8}, 0);
+  EXPECT_EQ(line(c), "rt_sigprocmask(SIG_SETMASK, ~[KILL], [], 8) = 0");
+  c = captured(SYS_tgkill, {5, 6, SIGRTMIN + 1}, 0);
+  EXPECT_EQ(line(c), "tgkill(5, 6, SIGRT_3) = 0");  // glibc's SIGRTMIN is the kernel's 34
+  c = captured(SYS_futex, {0x7f0000000100, 129, 1}, 0);
+  EXPECT_EQ(line(c), "futex(0x7f0000000100, FUTEX_WAKE_PRIVATE, 1) = 0");
+}
+
+TEST(DunetraceDecode, TimeNetAndPolling) {
+  timespec ts{1, 500};
+  auto c = captured(SYS_clock_gettime, {CLOCK_MONOTONIC, a(&ts)}, 0);
+  EXPECT_EQ(line(c), "clock_gettime(CLOCK_MONOTONIC, {tv_sec=1, tv_nsec=500}) = 0");
+  c = captured(SYS_socket, {AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0}, 3);
+  EXPECT_EQ(line(c), "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, 0) = 3");
+  struct {
+    uint16_t family;
+    char path[20];
+  } un = {AF_UNIX, "/run/x.sock"};
+  c = captured(SYS_connect, {3, a(&un), 110}, -ENOENT);
+  EXPECT_EQ(line(c), R"(connect(3, {sa_family=AF_UNIX, sun_path="/run/x.sock"}, 110) = -1 ENOENT (No such file or directory))");
+  uint8_t in[16] = {2, 0, 0x1f, 0x90, 127, 0, 0, 1};
+  c = captured(SYS_bind, {3, a(in), 16}, 0);
+  EXPECT_EQ(line(c), R"(bind(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = 0)");
+  struct {
+    int fd;
+    int16_t events, revents;
+  } pfd[2] = {{3, 1, 1}, {4, 1, 0}};
+  c = captured(SYS_poll, {a(pfd), 2, static_cast<uint64_t>(-1)}, 1);
+  EXPECT_EQ(line(c), "poll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN}], 2, -1) = 1 ([{fd=3, revents=POLLIN}])");
+  c = captured(SYS_poll, {a(pfd), 2, 10}, 0);
+  EXPECT_EQ(line(c), "poll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN}], 2, 10) = 0 (Timeout)");
+  c = captured(SYS_ioctl, {3, 0x5401, 0x7ffd0000}, -ENOTTY);
+  EXPECT_EQ(line(c), "ioctl(3, TCGETS, 0x7ffd0000) = -1 ENOTTY (Inappropriate ioctl for device)");
+  c = captured(SYS_ioctl, {3, 0xc0105500, 0x7ffd0000}, -EINVAL);
+  EXPECT_EQ(line(c), "ioctl(3, _IOC(_IOC_READ|_IOC_WRITE, 0x55, 0, 0x10), 0x7ffd0000) = -1 EINVAL (Invalid argument)");
+  // Unknown to the decoders: numbers, as before.
+  SyscallCall raw;
+  raw.nr = SYS_kexec_load;
+  EXPECT_EQ(line(raw).substr(0, 11), "kexec_load(");
+}
+
+TEST(DunetraceDecode, JsonKeepsStructure) {
+  const char* argv[] = {"a\"b", nullptr};
+  const char* envp[] = {nullptr};
+  auto c = captured(SYS_execve, {a("/bin/x"), a(argv), a(envp)}, -ENOENT);
+  DecodeStyle s;
+  Decoded d = decode_syscall(c, s);
+  std::string j = args_json(d, s);
+  EXPECT_EQ(j.substr(0, 21), R"(["/bin/x",["a\"b"],{")");
+  EXPECT_NE(j.find(R"("comment":"0 vars")"), std::string::npos);
+  struct stat st {};
+  st.st_mode = S_IFDIR | 0755;
+  c = captured(SYS_fstat, {3, a(&st)}, 0);
+  d = decode_syscall(c, s);
+  EXPECT_EQ(args_json(d, s), R"([3,{"st_mode":"S_IFDIR|0755","st_size":0,"...":true}])");
+}
+
+TEST(DunetraceDecode, CapturePlanBounds) {
+  // A string running into an unreadable page is cut where it can be read.
+  long page = sysconf(_SC_PAGESIZE);
+  void* m = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(m, MAP_FAILED);
+  ASSERT_EQ(mprotect(static_cast<char*>(m) + page, page, PROT_NONE), 0);
+  char* tail = static_cast<char*>(m) + page - 4;
+  std::memcpy(tail, "abcd", 4);
+  auto safe = [](uint64_t addr, void* dst, size_t n) {
+    iovec l{dst, n}, r{reinterpret_cast<void*>(addr), n};
+    return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == static_cast<ssize_t>(n);
+  };
+  SyscallCall c;
+  c.nr = SYS_chdir;
+  c.args[0] = a(tail);
+  c.ret = -ENOENT;
+  wire::CaptureItem items[wire::kMaxCaptureItems];
+  int n = wire::capture_plan(c.nr, c.args, c.ret, 32, items);
+  std::vector<uint8_t> area(wire::kCaptureRoom);
+  size_t used = wire::run_capture(items, n, c.args, 32, safe, area.data(), area.size());
+  ASSERT_TRUE(parse_captures(std::string_view(reinterpret_cast<const char*>(area.data()), used), &c));
+  EXPECT_EQ(line(c), R"(chdir("abcd"...) = -1 ENOENT (No such file or directory))");
+  // Room runs out: blobs stop, nothing is written past it.
+  std::vector<uint8_t> small(12, 0xee);
+  used = wire::run_capture(items, n, c.args, 32, safe, small.data(), 10);
+  EXPECT_LE(used, 10u);
+  EXPECT_EQ(small[10], 0xee);
+  munmap(m, 2 * page);
+  // A malformed area is refused.
+  SyscallCall bad;
+  EXPECT_FALSE(parse_captures(std::string_view("\x01\x00\x00\x00\xff\x00\x00\x00", 8), &bad));
+}
+
+TEST(DunetraceDecode, StraceOptions) {
+  auto parse = [](std::vector<const char*> args) {
+    args.insert(args.begin(), "dunetrace");
+    return parse_options(static_cast<int>(args.size()), args.data());
+  };
+  auto o = parse({"-s", "100", "-y", "-tt", "-qq", "-T", "ls"});
+  ASSERT_TRUE(o.ok()) << o.error;
+  EXPECT_EQ(o.value.string_limit, 100);
+  EXPECT_TRUE(o.value.fd_paths);
+  EXPECT_EQ(o.value.timestamps, 2);
+  EXPECT_EQ(o.value.quiet, 2);
+  EXPECT_TRUE(o.value.timing);
+  EXPECT_EQ(o.value.command, std::vector<std::string>{"ls"});
+  o = parse({"-ttt", "-r", "-z", "ls"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o.value.timestamps, 3);
+  EXPECT_TRUE(o.value.relative_timestamps);
+  EXPECT_EQ(o.value.filter.status, kStatusSuccessful);
+  EXPECT_FALSE(parse({"-z", "-Z", "ls"}).ok());
+  EXPECT_FALSE(parse({"-s", "-1", "ls"}).ok());
+  EXPECT_FALSE(parse({"-s", "x", "ls"}).ok());
+  o = parse({"-e", "trace=%file,getpid", "-e", "status=failed", "ls"});
+  ASSERT_TRUE(o.ok()) << o.error;
+  EXPECT_TRUE(o.value.filter.syscalls.test(SYS_openat));
+  EXPECT_TRUE(o.value.filter.syscalls.test(SYS_getpid));
+  EXPECT_FALSE(o.value.filter.syscalls.test(SYS_read));
+  EXPECT_EQ(o.value.filter.status, kStatusFailed);
+  auto bad = parse({"-e", "trace=%nope", "ls"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error.find("%file"), std::string::npos);
+  EXPECT_FALSE(parse({"-e", "status=maybe", "ls"}).ok());
+  for (const char* cls : {"file", "process", "memory", "signal", "network", "desc", "ipc", "clock", "creds"})
+    EXPECT_TRUE(syscall_class(cls).has_value()) << cls;
+  EXPECT_TRUE(syscall_class("desc")->test(SYS_read));
+  EXPECT_TRUE(syscall_class("memory")->test(SYS_mmap));
+}
+
+TEST(DunetraceDecode, ConfigCarriesStringLimitAndFdPaths) {
+  dune::TraceConfig c;
+  c.string_limit = 200;
+  c.fd_paths = true;
+  std::strcpy(c.dir, "/tmp/x");
+  dune::TraceConfig back;
+  ASSERT_TRUE(dune::decode_trace_config(dune::encode_trace_config(c), &back));
+  EXPECT_EQ(back.string_limit, 200);
+  EXPECT_TRUE(back.fd_paths);
+}
+
+}  // namespace

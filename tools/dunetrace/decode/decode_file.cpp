@@ -1,0 +1,551 @@
+// decode_file.cpp - files and descriptors: open, read/write, stat, directories,
+// links, fcntl, dup, pipes.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/syscall.h>
+
+#include "decoder.h"
+
+namespace dunetrace::decode {
+
+namespace {
+
+constexpr Named kOpenFlags[] = {
+    {0100, "O_CREAT"},        {0200, "O_EXCL"},       {0400, "O_NOCTTY"},    {01000, "O_TRUNC"},
+    {02000, "O_APPEND"},      {04000, "O_NONBLOCK"},  {04010000, "O_SYNC"},  {010000, "O_DSYNC"},
+    {040000, "O_DIRECT"},     {0100000, "O_LARGEFILE"}, {0400000, "O_NOFOLLOW"}, {01000000, "O_NOATIME"},
+    {02000000, "O_CLOEXEC"},  {010000000, "O_PATH"},  {020200000, "O_TMPFILE"}, {0200000, "O_DIRECTORY"},
+    {020000, "FASYNC"},
+};
+
+constexpr Named kAccessModes[] = {{4, "R_OK"}, {2, "W_OK"}, {1, "X_OK"}};
+constexpr Named kAtFlags[] = {
+    {0x100, "AT_SYMLINK_NOFOLLOW"}, {0x200, "AT_EACCESS"}, {0x400, "AT_SYMLINK_FOLLOW"},
+    {0x800, "AT_NO_AUTOMOUNT"},     {0x1000, "AT_EMPTY_PATH"}, {0x2000, "AT_STATX_FORCE_SYNC"},
+    {0x4000, "AT_STATX_DONT_SYNC"}, {0x8000, "AT_RECURSIVE"},
+};
+constexpr Named kStatxAtFlags[] = {
+    {0x100, "AT_SYMLINK_NOFOLLOW"}, {0x400, "AT_SYMLINK_FOLLOW"}, {0x800, "AT_NO_AUTOMOUNT"},
+    {0x1000, "AT_EMPTY_PATH"},      {0x2000, "AT_STATX_FORCE_SYNC"}, {0x4000, "AT_STATX_DONT_SYNC"},
+};
+constexpr Named kUnlinkatFlags[] = {{0x200, "AT_REMOVEDIR"}};
+constexpr Named kSeek[] = {{0, "SEEK_SET"}, {1, "SEEK_CUR"}, {2, "SEEK_END"}, {3, "SEEK_DATA"}, {4, "SEEK_HOLE"}};
+constexpr Named kFcntlCmds[] = {
+    {0, "F_DUPFD"},       {1, "F_GETFD"},         {2, "F_SETFD"},       {3, "F_GETFL"},       {4, "F_SETFL"},
+    {5, "F_GETLK"},       {6, "F_SETLK"},         {7, "F_SETLKW"},      {8, "F_SETOWN"},      {9, "F_GETOWN"},
+    {10, "F_SETSIG"},     {11, "F_GETSIG"},       {15, "F_SETOWN_EX"},  {16, "F_GETOWN_EX"},  {36, "F_OFD_GETLK"},
+    {37, "F_OFD_SETLK"},  {38, "F_OFD_SETLKW"},   {1024, "F_SETLEASE"}, {1025, "F_GETLEASE"}, {1026, "F_NOTIFY"},
+    {1030, "F_DUPFD_CLOEXEC"}, {1031, "F_SETPIPE_SZ"}, {1032, "F_GETPIPE_SZ"}, {1033, "F_ADD_SEALS"},
+    {1034, "F_GET_SEALS"},
+};
+constexpr Named kFdFlags[] = {{1, "FD_CLOEXEC"}};
+constexpr Named kFileTypes[] = {
+    {0140000, "S_IFSOCK"}, {0120000, "S_IFLNK"}, {0100000, "S_IFREG"}, {060000, "S_IFBLK"},
+    {040000, "S_IFDIR"},   {020000, "S_IFCHR"},  {010000, "S_IFIFO"},
+};
+constexpr Named kModeBits[] = {{04000, "S_ISUID"}, {02000, "S_ISGID"}, {01000, "S_ISVTX"}};
+constexpr Named kFlock[] = {{1, "LOCK_SH"}, {2, "LOCK_EX"}, {4, "LOCK_NB"}, {8, "LOCK_UN"}};
+constexpr Named kFadvise[] = {{0, "POSIX_FADV_NORMAL"},   {1, "POSIX_FADV_RANDOM"},   {2, "POSIX_FADV_SEQUENTIAL"},
+                              {3, "POSIX_FADV_WILLNEED"}, {4, "POSIX_FADV_DONTNEED"}, {5, "POSIX_FADV_NOREUSE"}};
+constexpr Named kRenameFlags[] = {{1, "RENAME_NOREPLACE"}, {2, "RENAME_EXCHANGE"}, {4, "RENAME_WHITEOUT"}};
+constexpr Named kMemfdFlags[] = {{1, "MFD_CLOEXEC"}, {2, "MFD_ALLOW_SEALING"}, {4, "MFD_HUGETLB"}};
+constexpr Named kCloseRangeFlags[] = {{2, "CLOSE_RANGE_UNSHARE"}, {4, "CLOSE_RANGE_CLOEXEC"}};
+constexpr Named kStatxMask[] = {
+    {0x7ff, "STATX_BASIC_STATS"}, {1, "STATX_TYPE"},     {2, "STATX_MODE"},     {4, "STATX_NLINK"},
+    {8, "STATX_UID"},             {0x10, "STATX_GID"},   {0x20, "STATX_ATIME"}, {0x40, "STATX_MTIME"},
+    {0x80, "STATX_CTIME"},        {0x100, "STATX_INO"},  {0x200, "STATX_SIZE"}, {0x400, "STATX_BLOCKS"},
+    {0x800, "STATX_BTIME"},       {0x1000, "STATX_MNT_ID"}, {0x2000, "STATX_DIOALIGN"},
+};
+constexpr Named kStatxAttrs[] = {
+    {0x4, "STATX_ATTR_COMPRESSED"}, {0x10, "STATX_ATTR_IMMUTABLE"}, {0x20, "STATX_ATTR_APPEND"},
+    {0x40, "STATX_ATTR_NODUMP"},    {0x800, "STATX_ATTR_ENCRYPTED"}, {0x1000, "STATX_ATTR_AUTOMOUNT"},
+    {0x2000, "STATX_ATTR_MOUNT_ROOT"}, {0x100000, "STATX_ATTR_VERITY"}, {0x200000, "STATX_ATTR_DAX"},
+};
+
+template <typename T>
+T at(const uint8_t* p, size_t off) {
+  T v;
+  std::memcpy(&v, p + off, sizeof v);
+  return v;
+}
+
+std::string mode_text(uint32_t mode, bool with_type) {
+  std::string s;
+  if (with_type) s = xlat(mode & 0170000, kFileTypes) + "|";
+  if (mode & 07000) s += flags(mode & 07000, kModeBits) + "|";
+  return s + octal(mode & 0777);
+}
+
+std::string makedev_text(uint64_t dev) {
+  auto major = static_cast<uint32_t>(((dev >> 32) & 0xfffff000) | ((dev >> 8) & 0xfff));
+  auto minor = static_cast<uint32_t>(((dev >> 12) & 0xffffff00) | (dev & 0xff));
+  auto h = [](uint32_t v) { return v ? fmt::format("{:#x}", v) : std::string("0"); };
+  return fmt::format("makedev({}, {})", h(major), h(minor));
+}
+
+void fd_only(Ctx& c) { c.push(c.fd(0)); }
+
+void io_buffer(Ctx& c, bool filled) {
+  c.push(c.fd(0));
+  c.push(filled ? (c.ok() ? c.bytes(1, static_cast<uint64_t>(c.ret())) : c.ptr(1)) : c.bytes(1, c.arg(2)));
+  c.push(c.ulong(2));
+}
+void read_(Ctx& c) { io_buffer(c, true); }
+void write_(Ctx& c) { io_buffer(c, false); }
+void pread_(Ctx& c) {
+  io_buffer(c, true);
+  c.push(c.lng(3));
+}
+void pwrite_(Ctx& c) {
+  io_buffer(c, false);
+  c.push(c.lng(3));
+}
+
+Value iovec_value(Ctx& c, int i, bool filled) {
+  const Blob* head = c.blob(i);
+  if (!head || head->status != dune::trace_wire::kCapOk || (filled && !c.ok())) return c.ptr(i);
+  Value arr = Value::array();
+  size_t n = head->bytes.size() / 16;
+  uint64_t left = filled ? static_cast<uint64_t>(c.ret()) : ~0ull;
+  for (size_t k = 0; k < n; ++k) {
+    uint64_t base, len;
+    std::memcpy(&base, head->bytes.data() + 16 * k, 8);
+    std::memcpy(&len, head->bytes.data() + 16 * k + 8, 8);
+    uint64_t moved = len < left ? len : left;
+    left -= moved;
+    const Blob* data = c.blob(i, static_cast<int>(k + 1));
+    Value e = Value::record();
+    if (data && data->status == dune::trace_wire::kCapOk)
+      e.add("iov_base", Value::str(data->bytes, moved > data->bytes.size()));
+    else
+      e.add("iov_base", Value::txt(address(base)));
+    e.add("iov_len", Value::txt(std::to_string(len)));
+    arr.add(std::move(e));
+  }
+  arr.truncated = n < c.arg(i + 1);
+  return arr;
+}
+void readv_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(iovec_value(c, 1, true));
+  c.push(c.integer(2));
+}
+void writev_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(iovec_value(c, 1, false));
+  c.push(c.integer(2));
+}
+void preadv_(Ctx& c) {
+  readv_(c);
+  c.push(c.lng(3));
+}
+void pwritev_(Ctx& c) {
+  writev_(c);
+  c.push(c.lng(3));
+}
+
+void open_tail(Ctx& c, int flags_arg) {
+  uint64_t f = c.arg(flags_arg);
+  c.push(open_flags(f));
+  if ((f & 0100) || (f & 020000000)) c.push(octal(c.arg(flags_arg + 1) & 07777));
+  c.result(ResultStyle::kFd);
+}
+void open_(Ctx& c) {
+  c.push(c.path(0));
+  open_tail(c, 1);
+}
+void openat_(Ctx& c) {
+  c.push(c.dirfd(0));
+  c.push(c.path(1));
+  open_tail(c, 2);
+}
+void creat_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(octal(c.arg(1) & 07777));
+  c.result(ResultStyle::kFd);
+}
+
+Value stat_arg(Ctx& c, int i) {
+  const uint8_t* st = c.ok() ? c.object(i, 144) : nullptr;
+  return st ? stat_value(st) : c.ptr(i);
+}
+void stat_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(stat_arg(c, 1));
+}
+void fstat_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(stat_arg(c, 1));
+}
+void newfstatat_(Ctx& c) {
+  c.push(c.dirfd(0));
+  c.push(c.path(1));
+  c.push(stat_arg(c, 2));
+  c.push(flags(c.arg(3), kAtFlags));
+}
+
+Value statx_value(const uint8_t* s) {
+  Value v = Value::record();
+  v.add("stx_mask", Value::txt(flags(at<uint32_t>(s, 0), kStatxMask)));
+  v.add("stx_attributes", Value::txt(flags(at<uint64_t>(s, 8), kStatxAttrs)));
+  v.add("stx_mode", Value::txt(mode_text(at<uint16_t>(s, 28), true)));
+  v.add("stx_size", Value::txt(std::to_string(at<uint64_t>(s, 40))));
+  v.truncated = true;
+  return v;
+}
+void statx_(Ctx& c) {
+  c.push(c.dirfd(0));
+  c.push(c.path(1));
+  // The sync type is a value in two bits: AT_STATX_SYNC_AS_STAT (0) first.
+  uint64_t f = c.arg(2);
+  std::string rest = flags(f, kStatxAtFlags, "");
+  if (f & 0x6000)
+    c.push(rest);
+  else
+    c.push(rest.empty() ? std::string("AT_STATX_SYNC_AS_STAT") : "AT_STATX_SYNC_AS_STAT|" + rest);
+  c.push(flags(c.arg(3), kStatxMask));
+  const uint8_t* s = c.ok() ? c.object(4, 256) : nullptr;
+  c.push(s ? statx_value(s) : c.ptr(4));
+}
+
+void lseek_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.lng(1));
+  c.push(xlat(c.arg(2), kSeek));
+}
+
+void access_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(flags(c.arg(1), kAccessModes, "F_OK"));
+}
+void faccessat_(Ctx& c) {
+  c.push(c.dirfd(0));
+  c.push(c.path(1));
+  c.push(flags(c.arg(2), kAccessModes, "F_OK"));
+}
+void faccessat2_(Ctx& c) {
+  faccessat_(c);
+  c.push(flags(c.arg(3), kAtFlags));
+}
+
+void getdents_(Ctx& c) {
+  c.push(c.fd(0));
+  const Blob* b = c.blob(1);
+  Value p = c.ptr(1);
+  if (c.ok() && b && b->bytes.size() == 4) {
+    uint32_t n;
+    std::memcpy(&n, b->bytes.data(), 4);
+    p.comment = fmt::format("{} entries", n);
+  }
+  c.push(std::move(p));
+  c.push(c.ulong(2));
+}
+
+void getcwd_(Ctx& c) {
+  // The result counts the NUL; the string does not.
+  if (c.ok()) {
+    const Blob* b = c.blob(0);
+    std::string s = b ? b->bytes : std::string();
+    size_t nul = s.find('\0');
+    if (nul != std::string::npos) s.resize(nul);
+    Value v = b ? Value::str(s) : c.ptr(0);
+    v.whole = true;
+    c.push(std::move(v));
+  } else {
+    c.push(c.ptr(0));
+  }
+  c.push(c.ulong(1));
+}
+
+void path_only(Ctx& c) { c.push(c.path(0)); }
+void path_mode(Ctx& c) {
+  c.push(c.path(0));
+  c.push(octal(c.arg(1) & 07777));
+}
+void dirfd_path_mode(Ctx& c) {
+  c.push(c.dirfd(0));
+  c.push(c.path(1));
+  c.push(octal(c.arg(2) & 07777));
+}
+void fd_mode(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(octal(c.arg(1) & 07777));
+}
+void unlinkat_(Ctx& c) {
+  c.push(c.dirfd(0));
+  c.push(c.path(1));
+  c.push(flags(c.arg(2), kUnlinkatFlags));
+}
+void two_paths(Ctx& c) {
+  c.push(c.path(0));
+  c.push(c.path(1));
+}
+void renameat_(Ctx& c) {
+  c.push(c.dirfd(0));
+  c.push(c.path(1));
+  c.push(c.dirfd(2));
+  c.push(c.path(3));
+}
+void renameat2_(Ctx& c) {
+  renameat_(c);
+  c.push(flags(c.arg(4), kRenameFlags));
+}
+void linkat_(Ctx& c) {
+  renameat_(c);
+  c.push(flags(c.arg(4), kAtFlags));
+}
+void symlinkat_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(c.dirfd(1));
+  c.push(c.path(2));
+}
+void readlink_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(c.ok() ? c.bytes(1, static_cast<uint64_t>(c.ret())) : c.ptr(1));
+  c.push(c.ulong(2));
+}
+void readlinkat_(Ctx& c) {
+  c.push(c.dirfd(0));
+  c.push(c.path(1));
+  c.push(c.ok() ? c.bytes(2, static_cast<uint64_t>(c.ret())) : c.ptr(2));
+  c.push(c.ulong(3));
+}
+void chown_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(c.integer(1));
+  c.push(c.integer(2));
+}
+void fchown_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.integer(1));
+  c.push(c.integer(2));
+}
+void fchownat_(Ctx& c) {
+  c.push(c.dirfd(0));
+  c.push(c.path(1));
+  c.push(c.integer(2));
+  c.push(c.integer(3));
+  c.push(flags(c.arg(4), kAtFlags));
+}
+void umask_(Ctx& c) {
+  c.push(octal(c.arg(0) & 0777));
+  c.result(ResultStyle::kOctal);
+}
+void truncate_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(c.lng(1));
+}
+void ftruncate_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.lng(1));
+}
+void flock_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(flags(c.arg(1), kFlock));
+}
+void fadvise_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.lng(1));
+  c.push(c.lng(2));
+  c.push(xlat(c.arg(3), kFadvise, nullptr, false));
+}
+
+void fcntl_(Ctx& c) {
+  c.push(c.fd(0));
+  uint64_t cmd = c.arg(1) & 0xffffffff;
+  c.push(xlat(cmd, kFcntlCmds, "F_"));
+  switch (cmd) {
+    case F_GETFD:
+      if (c.ok() && c.ret()) c.note(fmt::format("(flags {})", flags(static_cast<uint64_t>(c.ret()), kFdFlags)));
+      if (c.ok() && c.ret()) c.result(ResultStyle::kHex);
+      break;
+    case F_GETFL:
+      if (c.ok()) {
+        c.note(fmt::format("(flags {})", open_flags(static_cast<uint64_t>(c.ret()))));
+        c.result(ResultStyle::kHex);
+      }
+      break;
+    case F_SETFD: c.push(flags(c.arg(2), kFdFlags)); break;
+    case F_SETFL: c.push(open_flags(c.arg(2))); break;
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+      c.push(c.integer(2));
+      c.result(ResultStyle::kFd);
+      break;
+    case F_GETOWN:
+    case F_GETSIG:
+    case F_GETLEASE:
+    case F_GETPIPE_SZ:
+    case F_GET_SEALS: break;
+    case F_SETOWN:
+    case F_SETSIG:
+    case F_SETLEASE:
+    case F_NOTIFY:
+    case F_SETPIPE_SZ:
+    case F_ADD_SEALS: c.push(c.integer(2)); break;
+    default: c.push(c.ptr(2)); break;
+  }
+}
+
+void dup_(Ctx& c) {
+  c.push(c.fd(0));
+  c.result(ResultStyle::kFd);
+}
+void dup2_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.integer(1));
+  c.result(ResultStyle::kFd);
+}
+void dup3_(Ctx& c) {
+  dup2_(c);
+  c.push(flags(c.arg(2), kOpenFlags));
+}
+
+Value fd_pair(Ctx& c, int i) {
+  int fds[2];
+  if (!c.ok() || !c.read(i, &fds)) return c.ptr(i);
+  Value arr = Value::array();
+  arr.add(Value::txt(std::to_string(fds[0])));
+  arr.add(Value::txt(std::to_string(fds[1])));
+  return arr;
+}
+void pipe_(Ctx& c) { c.push(fd_pair(c, 0)); }
+void pipe2_(Ctx& c) {
+  c.push(fd_pair(c, 0));
+  uint64_t f = c.arg(1);
+  c.push(f ? flags(f, kOpenFlags) : std::string("0"));
+}
+
+void sendfile_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.fd(1));
+  c.push(c.ptr(2));
+  c.push(c.ulong(3));
+}
+void copy_file_range_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.ptr(1));
+  c.push(c.fd(2));
+  c.push(c.ptr(3));
+  c.push(c.ulong(4));
+  c.push(c.integer(5));
+}
+void close_range_(Ctx& c) {
+  auto bound = [&](int i) { return c.arg(i) == 0xffffffffu ? std::string("~0U") : std::to_string(c.arg(i) & 0xffffffff); };
+  c.push(bound(0));
+  c.push(bound(1));
+  c.push(flags(c.arg(2), kCloseRangeFlags));
+}
+void memfd_create_(Ctx& c) {
+  c.push(c.string(0));
+  c.push(flags(c.arg(1), kMemfdFlags));
+  c.result(ResultStyle::kFd);
+}
+void utimensat_(Ctx& c) {
+  c.push(c.dirfd(0));
+  c.push(c.path(1));
+  c.push(c.ptr(2));
+  c.push(flags(c.arg(3), kAtFlags));
+}
+void statfs_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(c.ptr(1));
+}
+void fstatfs_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.ptr(1));
+}
+
+constexpr Named kXattrFlags[] = {{1, "XATTR_CREATE"}, {2, "XATTR_REPLACE"}};
+
+// The value a getxattr returned: bytes (strace shows them as a string).
+Value xattr_value(Ctx& c, int i) {
+  if (!c.arg(i)) return Value::txt("NULL");
+  return c.ok() ? c.bytes(i, static_cast<uint64_t>(c.ret())) : c.ptr(i);
+}
+void getxattr_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(c.string(1));
+  c.push(xattr_value(c, 2));
+  c.push(c.ulong(3));
+}
+void fgetxattr_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.string(1));
+  c.push(xattr_value(c, 2));
+  c.push(c.ulong(3));
+}
+void setxattr_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(c.string(1));
+  c.push(c.bytes(2, c.arg(3)));
+  c.push(c.ulong(3));
+  c.push(flags(c.arg(4), kXattrFlags));
+}
+void fsetxattr_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.string(1));
+  c.push(c.bytes(2, c.arg(3)));
+  c.push(c.ulong(3));
+  c.push(flags(c.arg(4), kXattrFlags));
+}
+void listxattr_(Ctx& c) {
+  c.push(c.path(0));
+  c.push(c.arg(1) ? (c.ok() ? c.bytes(1, static_cast<uint64_t>(c.ret())) : c.ptr(1)) : Value::txt("NULL"));
+  c.push(c.ulong(2));
+}
+
+}  // namespace
+
+std::string open_flags(uint64_t v) {
+  static constexpr Named kAccess[] = {{0, "O_RDONLY"}, {1, "O_WRONLY"}, {2, "O_RDWR"}, {3, "O_ACCMODE"}};
+  std::string s = xlat(v & 3, kAccess);
+  uint64_t rest = v & ~3ull;
+  if (rest) s += "|" + flags(rest, kOpenFlags);
+  return s;
+}
+
+Value stat_value(const uint8_t* st) {
+  Value v = Value::record();
+  auto mode = at<uint32_t>(st, 24);
+  v.add("st_mode", Value::txt(mode_text(mode, true)));
+  uint32_t type = mode & 0170000;
+  if (type == 020000 || type == 060000)
+    v.add("st_rdev", Value::txt(makedev_text(at<uint64_t>(st, 40))));
+  else
+    v.add("st_size", Value::txt(std::to_string(at<int64_t>(st, 48))));
+  v.truncated = true;
+  return v;
+}
+
+const DecoderEntry kFileDecoders[] = {
+    {SYS_read, read_},           {SYS_write, write_},           {SYS_pread64, pread_},
+    {SYS_pwrite64, pwrite_},     {SYS_readv, readv_},           {SYS_writev, writev_},
+    {SYS_preadv, preadv_},       {SYS_pwritev, pwritev_},       {SYS_open, open_},
+    {SYS_openat, openat_},       {SYS_creat, creat_},           {SYS_close, fd_only},
+    {SYS_stat, stat_},           {SYS_lstat, stat_},            {SYS_fstat, fstat_},
+    {SYS_newfstatat, newfstatat_}, {SYS_statx, statx_},         {SYS_lseek, lseek_},
+    {SYS_access, access_},       {SYS_faccessat, faccessat_},   {SYS_faccessat2, faccessat2_},
+    {SYS_getdents64, getdents_}, {SYS_getdents, getdents_},     {SYS_getcwd, getcwd_},
+    {SYS_chdir, path_only},      {SYS_fchdir, fd_only},         {SYS_rmdir, path_only},
+    {SYS_unlink, path_only},     {SYS_chroot, path_only},       {SYS_mkdir, path_mode},
+    {SYS_chmod, path_mode},      {SYS_mkdirat, dirfd_path_mode}, {SYS_fchmodat, dirfd_path_mode},
+    {SYS_fchmod, fd_mode},       {SYS_unlinkat, unlinkat_},     {SYS_rename, two_paths},
+    {SYS_link, two_paths},       {SYS_symlink, two_paths},      {SYS_renameat, renameat_},
+    {SYS_renameat2, renameat2_}, {SYS_linkat, linkat_},         {SYS_symlinkat, symlinkat_},
+    {SYS_readlink, readlink_},   {SYS_readlinkat, readlinkat_}, {SYS_chown, chown_},
+    {SYS_lchown, chown_},        {SYS_fchown, fchown_},         {SYS_fchownat, fchownat_},
+    {SYS_umask, umask_},         {SYS_truncate, truncate_},     {SYS_ftruncate, ftruncate_},
+    {SYS_fsync, fd_only},        {SYS_fdatasync, fd_only},      {SYS_syncfs, fd_only},
+    {SYS_flock, flock_},         {SYS_fadvise64, fadvise_},     {SYS_fcntl, fcntl_},
+    {SYS_dup, dup_},             {SYS_dup2, dup2_},             {SYS_dup3, dup3_},
+    {SYS_pipe, pipe_},           {SYS_pipe2, pipe2_},           {SYS_sendfile, sendfile_},
+    {SYS_copy_file_range, copy_file_range_}, {SYS_close_range, close_range_},
+    {SYS_memfd_create, memfd_create_}, {SYS_utimensat, utimensat_}, {SYS_statfs, statfs_},
+    {SYS_fstatfs, fstatfs_},     {SYS_getxattr, getxattr_},     {SYS_lgetxattr, getxattr_},
+    {SYS_fgetxattr, fgetxattr_}, {SYS_setxattr, setxattr_},     {SYS_lsetxattr, setxattr_},
+    {SYS_fsetxattr, fsetxattr_}, {SYS_listxattr, listxattr_},   {SYS_llistxattr, listxattr_},
+};
+const size_t kFileDecodersCount = sizeof kFileDecoders / sizeof kFileDecoders[0];
+
+}  // namespace dunetrace::decode

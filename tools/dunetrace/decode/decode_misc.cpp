@@ -1,0 +1,163 @@
+// decode_misc.cpp - ioctl, polling and event descriptors.
+#include <fmt/format.h>
+#include <sys/syscall.h>
+
+#include "decoder.h"
+
+namespace dunetrace::decode {
+
+namespace {
+
+constexpr Named kIoctls[] = {
+    {0x5401, "TCGETS"},     {0x5402, "TCSETS"},     {0x5403, "TCSETSW"},    {0x5404, "TCSETSF"},
+    {0x5409, "TCSBRK"},     {0x540b, "TCFLSH"},     {0x540e, "TIOCSCTTY"},  {0x540f, "TIOCGPGRP"},
+    {0x5410, "TIOCSPGRP"},  {0x5413, "TIOCGWINSZ"}, {0x5414, "TIOCSWINSZ"}, {0x541b, "FIONREAD"},
+    {0x5421, "FIONBIO"},    {0x5422, "TIOCNOTTY"},  {0x5429, "TIOCGSID"},   {0x5450, "FIONCLEX"},
+    {0x5451, "FIOCLEX"},    {0x5452, "FIOASYNC"},   {0x80045430, "TIOCGPTN"}, {0x40045431, "TIOCSPTLCK"},
+    {0x80086601, "FS_IOC_GETFLAGS"}, {0x40086602, "FS_IOC_SETFLAGS"}, {0x5460, "FIOQSIZE"},
+};
+constexpr Named kPollEvents[] = {
+    {1, "POLLIN"},        {2, "POLLPRI"},      {4, "POLLOUT"},      {8, "POLLERR"},
+    {0x10, "POLLHUP"},    {0x20, "POLLNVAL"},  {0x40, "POLLRDNORM"}, {0x80, "POLLRDBAND"},
+    {0x100, "POLLWRNORM"}, {0x200, "POLLWRBAND"}, {0x400, "POLLMSG"}, {0x2000, "POLLRDHUP"},
+};
+constexpr Named kSpeeds[] = {
+    {0, "B0"},        {1, "B50"},      {2, "B75"},      {3, "B110"},     {4, "B134"},    {5, "B150"},
+    {6, "B200"},      {7, "B300"},     {8, "B600"},     {9, "B1200"},    {10, "B1800"},  {11, "B2400"},
+    {12, "B4800"},    {13, "B9600"},   {14, "B19200"},  {15, "B38400"},  {010001, "B57600"},
+    {010002, "B115200"}, {010003, "B230400"}, {010004, "B460800"},
+};
+constexpr Named kEpollCtl[] = {{1, "EPOLL_CTL_ADD"}, {2, "EPOLL_CTL_DEL"}, {3, "EPOLL_CTL_MOD"}};
+constexpr Named kEpollCreate[] = {{02000000, "EPOLL_CLOEXEC"}};
+constexpr Named kEfd[] = {{1, "EFD_SEMAPHORE"}, {02000000, "EFD_CLOEXEC"}, {04000, "EFD_NONBLOCK"}};
+constexpr Named kInotify[] = {{02000000, "IN_CLOEXEC"}, {04000, "IN_NONBLOCK"}};
+
+template <typename T>
+T at(const uint8_t* p, size_t off) {
+  T v;
+  std::memcpy(&v, p + off, sizeof v);
+  return v;
+}
+
+std::string ioctl_name(uint64_t req) {
+  for (const Named& n : kIoctls)
+    if (n.value == req) return n.name;
+  uint32_t dir = (req >> 30) & 3, type = (req >> 8) & 0xff, nr = req & 0xff, size = (req >> 16) & 0x3fff;
+  if (dir == 0 && size == 0) return fmt::format("{:#x}", req);
+  static const char* const kDir[] = {"_IOC_NONE", "_IOC_WRITE", "_IOC_READ", "_IOC_READ|_IOC_WRITE"};
+  // C's %#x: 0 is "0".
+  auto h = [](uint32_t v) { return v ? fmt::format("{:#x}", v) : std::string("0"); };
+  return fmt::format("_IOC({}, {}, {}, {})", kDir[dir], h(type), h(nr), h(size));
+}
+
+void ioctl_(Ctx& c) {
+  uint64_t req = c.arg(1) & 0xffffffff;
+  c.push(c.fd(0));
+  c.push(ioctl_name(req));
+  if (req == 0x5401 && c.ok()) {
+    const uint8_t* t = c.object(2, 36);
+    if (t) {
+      uint32_t oflag = at<uint32_t>(t, 4), cflag = at<uint32_t>(t, 8), lflag = at<uint32_t>(t, 12);
+      std::string s = "{" + xlat(cflag & 010017, kSpeeds);
+      if (oflag & 1) s += " opost";
+      if (lflag & 1) s += " isig";
+      if (lflag & 2) s += " icanon";
+      if (lflag & 010) s += " echo";
+      c.push(s + " ...}");
+      return;
+    }
+  }
+  if ((req == 0x5413 && c.ok()) || req == 0x5414) {
+    const uint8_t* w = c.object(2, 8);
+    if (w) {
+      c.push(fmt::format("{{ws_row={}, ws_col={}, ws_xpixel={}, ws_ypixel={}}}", at<uint16_t>(w, 0), at<uint16_t>(w, 2),
+                         at<uint16_t>(w, 4), at<uint16_t>(w, 6)));
+      return;
+    }
+  }
+  if (req == 0x5450 || req == 0x5451 || req == 0x5422) return;  // no argument
+  if (req == 0x5421) {
+    c.push(c.ptr(2));
+    return;
+  }
+  c.push(c.arg(2) < 0x10000 ? c.ulong(2) : c.ptr(2));
+}
+
+void poll_(Ctx& c) {
+  const Blob* b = c.blob(0);
+  uint64_t n = c.arg(1);
+  if (!b || b->status != dune::trace_wire::kCapOk) {
+    c.push(c.ptr(0));
+  } else {
+    Value arr = Value::array();
+    Value ready = Value::array();
+    size_t k = b->bytes.size() / 8;
+    for (size_t i = 0; i < k; ++i) {
+      const auto* p = reinterpret_cast<const uint8_t*>(b->bytes.data()) + 8 * i;
+      int fd = at<int32_t>(p, 0);
+      Value e = Value::record();
+      e.add("fd", Value::txt(std::to_string(fd)));
+      e.add("events", Value::txt(flags(at<uint16_t>(p, 4), kPollEvents)));
+      arr.add(std::move(e));
+      if (uint16_t rev = at<uint16_t>(p, 6); rev && c.ok()) {
+        Value r = Value::record();
+        r.add("fd", Value::txt(std::to_string(fd)));
+        r.add("revents", Value::txt(flags(rev, kPollEvents)));
+        ready.add(std::move(r));
+      }
+    }
+    arr.truncated = k < n;
+    c.push(std::move(arr));
+    if (c.ok() && c.ret() > 0) c.note("(" + render_text(ready, c.style.string_limit) + ")");
+  }
+  c.push(c.ulong(1));
+  if (c.ok() && c.ret() == 0) c.note("(Timeout)");
+}
+void poll_timeout(Ctx& c) {
+  poll_(c);
+  c.push(c.integer(2));
+}
+void ppoll_(Ctx& c) {
+  poll_(c);
+  const uint8_t* ts = c.arg(2) ? c.object(2, 16) : nullptr;
+  c.push(ts ? timespec_value(ts) : c.ptr(2));
+  c.push(c.ptr(3));
+  c.push(c.ulong(4));
+}
+
+void epoll_create1_(Ctx& c) {
+  c.push(flags(c.arg(0), kEpollCreate));
+  c.result(ResultStyle::kFd);
+}
+void epoll_ctl_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(xlat(c.arg(1), kEpollCtl, "EPOLL_CTL_"));
+  c.push(c.fd(2));
+  c.push(c.ptr(3));
+}
+void epoll_wait_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.ptr(1));
+  c.push(c.integer(2));
+  c.push(c.integer(3));
+}
+void eventfd2_(Ctx& c) {
+  c.push(c.ulong(0));
+  c.push(flags(c.arg(1), kEfd));
+  c.result(ResultStyle::kFd);
+}
+void inotify_init1_(Ctx& c) {
+  c.push(flags(c.arg(0), kInotify));
+  c.result(ResultStyle::kFd);
+}
+
+}  // namespace
+
+const DecoderEntry kMiscDecoders[] = {
+    {SYS_ioctl, ioctl_},           {SYS_poll, poll_timeout},     {SYS_ppoll, ppoll_},
+    {SYS_epoll_create1, epoll_create1_}, {SYS_epoll_ctl, epoll_ctl_}, {SYS_epoll_wait, epoll_wait_},
+    {SYS_eventfd2, eventfd2_},     {SYS_inotify_init1, inotify_init1_},
+};
+const size_t kMiscDecodersCount = sizeof kMiscDecoders / sizeof kMiscDecoders[0];
+
+}  // namespace dunetrace::decode

@@ -1,0 +1,128 @@
+// decode_signal.cpp - signals: actions, masks, stacks, sending.
+#include <fmt/format.h>
+#include <sys/syscall.h>
+
+#include "decoder.h"
+
+namespace dunetrace::decode {
+
+namespace {
+
+constexpr Named kSaFlags[] = {
+    {0x04000000, "SA_RESTORER"}, {0x08000000, "SA_ONSTACK"}, {0x10000000, "SA_RESTART"},
+    {0x40000000, "SA_NODEFER"},  {0x80000000, "SA_RESETHAND"}, {4, "SA_SIGINFO"},
+    {1, "SA_NOCLDSTOP"},         {2, "SA_NOCLDWAIT"},       {0x400, "SA_UNSUPPORTED"},
+    {0x800, "SA_EXPOSE_TAGBITS"},
+};
+constexpr Named kHow[] = {{0, "SIG_BLOCK"}, {1, "SIG_UNBLOCK"}, {2, "SIG_SETMASK"}};
+constexpr Named kSsFlags[] = {{1, "SS_ONSTACK"}, {2, "SS_DISABLE"}, {0x80000000, "SS_AUTODISARM"}};
+
+template <typename T>
+T at(const uint8_t* p, size_t off) {
+  T v;
+  std::memcpy(&v, p + off, sizeof v);
+  return v;
+}
+
+std::string handler_text(uint64_t h) {
+  if (h == 0) return "SIG_DFL";
+  if (h == 1) return "SIG_IGN";
+  return fmt::format("{:#x}", h);
+}
+
+Value sigaction_value(Ctx& c, int i, bool out) {
+  const uint8_t* a = (!out || c.ok()) && c.arg(i) ? c.object(i, 32) : nullptr;
+  if (!a) return c.ptr(i);
+  Value v = Value::record();
+  uint64_t fl = at<uint64_t>(a, 8);
+  v.add("sa_handler", Value::txt(handler_text(at<uint64_t>(a, 0))));
+  v.add("sa_mask", Value::txt(sigset_text(at<uint64_t>(a, 24))));
+  v.add("sa_flags", Value::txt(flags(fl, kSaFlags)));
+  if (fl & 0x04000000) v.add("sa_restorer", Value::txt(address(at<uint64_t>(a, 16))));
+  return v;
+}
+
+Value sigset_arg(Ctx& c, int i, bool out) {
+  uint64_t set;
+  if (!c.arg(i) || (out && !c.ok()) || !c.read(i, &set)) return c.ptr(i);
+  return Value::txt(sigset_text(set));
+}
+
+void rt_sigaction_(Ctx& c) {
+  c.push(signal_text(c.iarg(0)));
+  c.push(sigaction_value(c, 1, false));
+  c.push(sigaction_value(c, 2, true));
+  c.push(c.ulong(3));
+}
+void rt_sigprocmask_(Ctx& c) {
+  c.push(xlat(c.arg(0), kHow, "SIG_"));
+  c.push(sigset_arg(c, 1, false));
+  c.push(sigset_arg(c, 2, true));
+  c.push(c.ulong(3));
+}
+void rt_sigsuspend_(Ctx& c) {
+  c.push(sigset_arg(c, 0, false));
+  c.push(c.ulong(1));
+}
+void rt_sigpending_(Ctx& c) {
+  c.push(sigset_arg(c, 0, true));
+  c.push(c.ulong(1));
+}
+
+Value stack_value(Ctx& c, int i, bool out) {
+  const uint8_t* s = (!out || c.ok()) && c.arg(i) ? c.object(i, 24) : nullptr;
+  if (!s) return c.ptr(i);
+  Value v = Value::record();
+  v.add("ss_sp", Value::txt(address(at<uint64_t>(s, 0))));
+  v.add("ss_flags", Value::txt(flags(at<uint32_t>(s, 8), kSsFlags)));
+  v.add("ss_size", Value::txt(std::to_string(at<uint64_t>(s, 16))));
+  return v;
+}
+void sigaltstack_(Ctx& c) {
+  c.push(stack_value(c, 0, false));
+  c.push(stack_value(c, 1, true));
+}
+
+void kill_(Ctx& c) {
+  c.push(c.integer(0));
+  c.push(signal_text(c.iarg(1)));
+}
+void tgkill_(Ctx& c) {
+  c.push(c.integer(0));
+  c.push(c.integer(1));
+  c.push(signal_text(c.iarg(2)));
+}
+void rt_sigqueueinfo_(Ctx& c) {
+  c.push(c.integer(0));
+  c.push(signal_text(c.iarg(1)));
+  c.push(c.ptr(2));
+}
+void rt_sigtimedwait_(Ctx& c) {
+  c.push(sigset_arg(c, 0, false));
+  c.push(c.ptr(1));
+  c.push(c.ptr(2));
+  c.push(c.ulong(3));
+  if (c.ok()) c.result(ResultStyle::kDecimal);
+}
+void signalfd4_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(sigset_arg(c, 1, false));
+  c.push(c.ulong(2));
+  static constexpr Named kSfd[] = {{04000, "SFD_NONBLOCK"}, {02000000, "SFD_CLOEXEC"}};
+  c.push(flags(c.arg(3), kSfd));
+  c.result(ResultStyle::kFd);
+}
+
+}  // namespace
+
+const DecoderEntry kSignalDecoders[] = {
+    {SYS_rt_sigaction, rt_sigaction_},   {SYS_rt_sigprocmask, rt_sigprocmask_},
+    {SYS_rt_sigsuspend, rt_sigsuspend_}, {SYS_rt_sigpending, rt_sigpending_},
+    {SYS_sigaltstack, sigaltstack_},     {SYS_kill, kill_},
+    {SYS_tkill, kill_},                  {SYS_tgkill, tgkill_},
+    {SYS_rt_sigqueueinfo, rt_sigqueueinfo_}, {SYS_rt_sigtimedwait, rt_sigtimedwait_},
+    {SYS_signalfd4, signalfd4_},
+};
+const size_t kSignalDecodersCount = sizeof kSignalDecoders / sizeof kSignalDecoders[0];
+
+}  // namespace dunetrace::decode

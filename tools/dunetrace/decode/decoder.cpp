@@ -1,0 +1,45 @@
+#include "decoder.h"
+
+#include <fmt/format.h>
+
+namespace dunetrace::decode {
+
+Value Ctx::hex(int i) const { return Value::txt(fmt::format("{:#x}", arg(i))); }
+
+std::string fd_text(int fd, const std::string& path) {
+  return path.empty() ? std::to_string(fd) : fmt::format("{}<{}>", fd, path);
+}
+
+Value Ctx::fd(int i) const {
+  return Value::txt(style.fd_paths ? fd_text(iarg(i), call.fd_paths[i]) : std::to_string(iarg(i)));
+}
+
+Value Ctx::dirfd(int i) const { return iarg(i) == -100 ? Value::txt("AT_FDCWD") : fd(i); }
+
+Value Ctx::path(int i) const {
+  const Blob* b = blob(i);
+  if (!b || b->status == dune::trace_wire::kCapFault) return ptr(i);
+  Value v = Value::str(b->bytes, b->status == dune::trace_wire::kCapPartial);
+  v.whole = true;
+  return v;
+}
+
+Value Ctx::string(int i) const {
+  const Blob* b = blob(i);
+  if (!b || b->status == dune::trace_wire::kCapFault) return ptr(i);
+  return Value::str(b->bytes, b->status == dune::trace_wire::kCapPartial);
+}
+
+Value Ctx::bytes(int i, uint64_t full) const {
+  const Blob* b = blob(i);
+  if (!b || b->status != dune::trace_wire::kCapOk) return ptr(i);
+  return Value::str(b->bytes, full > b->bytes.size());
+}
+
+const uint8_t* Ctx::object(int i, size_t n) const {
+  const Blob* b = blob(i);
+  if (!b || b->status != dune::trace_wire::kCapOk || b->bytes.size() < n) return nullptr;
+  return reinterpret_cast<const uint8_t*>(b->bytes.data());
+}
+
+}  // namespace dunetrace::decode
