@@ -27,6 +27,7 @@ enum class CaptureKind : uint8_t {
   kStrings,    // a NULL-terminated array of strings (argv): at most the limit of them
   kCount,      // a NULL-terminated pointer array (envp): only the number of its pointers
   kDirents,    // a getdents64 buffer of len bytes: only the number of entries in it
+  kFrameMask,  // rt_sigreturn: the signal mask in the frame at the stack pointer (8 bytes)
 };
 
 struct CaptureItem {
@@ -58,8 +59,14 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit,
 // Reads guest memory; false where it cannot.
 using CaptureReader = bool (*)(uint64_t addr, void* dst, size_t n);
 
+// Where rt_sigreturn finds the mask it restores: the ucontext at the stack
+// pointer of the syscall (the handler's return popped the frame's return
+// address), its uc_sigmask after uc_flags, uc_link, uc_stack and uc_mcontext.
+constexpr uint64_t kFrameMaskOffset = 8 + 8 + 24 + 256;
+
 // Runs the plan, writing blobs to area (room bytes); returns the bytes used.
+// sp: the stack pointer at the syscall (kFrameMask).
 size_t run_capture(const CaptureItem* items, int n, const uint64_t (&a)[6], uint32_t limit, CaptureReader read,
-                   uint8_t* area, size_t room);
+                   uint8_t* area, size_t room, uint64_t sp = 0);
 
 }  // namespace dune::trace_wire

@@ -193,7 +193,8 @@ uint32_t capture_syscall(const dune_event& ev, uint8_t* area, size_t room) {
   trace_wire::CaptureItem items[trace_wire::kMaxCaptureItems];
   auto limit = static_cast<uint32_t>(g_config.string_limit);
   int n = trace_wire::capture_plan(static_cast<long>(sc.nr), sc.args, sc.ret, limit, items);
-  size_t used = trace_wire::run_capture(items, n, sc.args, limit, read_guest, area, room);
+  uint64_t sp = ev.regs ? ev.regs->rsp : 0;  // the registers at the syscall
+  size_t used = trace_wire::run_capture(items, n, sc.args, limit, read_guest, area, room, sp);
   if (g_config.fd_paths) {
     FdSpec spec = fd_spec(static_cast<long>(sc.nr));
     for (int i = 0; i < 6; ++i) {
@@ -214,26 +215,10 @@ struct Message {
   uint8_t area[trace_wire::kCaptureRoom];
 };
 
-void on_event(const dune_event* ev, void*) {
-  // Not followed: the first thread's events, and its process's end whichever
-  // thread ends it (the first thread's events before it wait for it).
-  if (!g_config.follow && ev->tid != g_config.root && !(ends_image(*ev) && ev->pid == g_config.root)) return;
-  if (!passes(*ev)) return;
-  if (g_summary) {
-    add_to_summary(*ev);
-    return;
-  }
-  if (g_gone.load(std::memory_order_relaxed)) return;
-  // On the host stack (512 KiB): no allocation here.
-  Message m;
-  TraceRecord& rec = m.rec;
+// Sends rec, len bytes with what follows it, once it holds the event.
+void send_event(const dune_event* ev, TraceRecord& rec, size_t len) {
   rec.event = *ev;
   rec.event.regs = nullptr;
-  size_t len = sizeof rec;
-  if (ev->kind == DUNE_EV_SYSCALL || ev->kind == DUNE_EV_EXEC) {
-    rec.capture_len = capture_syscall(*ev, m.area, sizeof m.area);
-    len += rec.capture_len;
-  }
   if (ev->regs) {
     rec.regs = *ev->regs;
     rec.flags |= trace_wire::kHasRegs;
@@ -247,6 +232,29 @@ void on_event(const dune_event* ev, void*) {
   } else {
     send_plain(fd, rec, len);
   }
+}
+
+void on_event(const dune_event* ev, void*) {
+  // Not followed: the first thread's events, and its process's end whichever
+  // thread ends it (the first thread's events before it wait for it).
+  if (!g_config.follow && ev->tid != g_config.root && !(ends_image(*ev) && ev->pid == g_config.root)) return;
+  if (!passes(*ev)) return;
+  if (g_summary) {
+    add_to_summary(*ev);
+    return;
+  }
+  if (g_gone.load(std::memory_order_relaxed)) return;
+  if (ev->kind == DUNE_EV_SYSCALL || ev->kind == DUNE_EV_EXEC) {
+    // Syscalls are sent from the vCPU loop, on the host stack (512 KiB):
+    // room for their memory there, no allocation.
+    Message m;
+    m.rec.capture_len = capture_syscall(*ev, m.area, sizeof m.area);
+    send_event(ev, m.rec, sizeof m.rec + m.rec.capture_len);
+    return;
+  }
+  // Other events may come from a host signal handler: a record alone.
+  TraceRecord rec;
+  send_event(ev, rec, sizeof rec);
 }
 
 // The path dir/name, or false if it does not fit.

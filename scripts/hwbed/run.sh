@@ -6,6 +6,8 @@
 # usage: scripts/hwbed/run.sh [--timeout SECONDS] [--cache DIR] [--keep DIR] [--module FILE.ko]... [--env N=V]...
 #                             [--no-kvm] [--unload] [--hold-open DEVICE] [--] PROG [PROG...]
 #        scripts/hwbed/run.sh --kernel-version   (print the kernel release the bed boots, and exit)
+#        --tree DIR copies DIR's files into the guest's root (dynamically linked programs with their
+#        libraries at their own paths); a PROG may then also be a busybox sh script (#!/bin/sh).
 #
 # Exit status: 0 kvm_intel/kvm_amd loaded with EPT/NPT (--no-kvm: the guest CPU has VMX and EPT,
 # or SVM and NPT) and every program exited 0; 1 a program, a --module, an --unload check or the
@@ -54,6 +56,8 @@ executable, no arguments) as root with /dev/kvm available. Reports PASS/FAIL per
   --keep DIR         keep the run's files (serial log, emulator files, initramfs, ...) in DIR
   --module FILE.ko   extra kernel module to insmod after the KVM modules (repeatable)
   --env NAME=VALUE   environment variable for every program (repeatable)
+  --tree DIR         copy DIR's files into the guest's root, paths kept (repeatable): dynamically
+                     linked programs and their libraries; a PROG may then be a #!/bin/sh script
   --kernel-version   print the kernel release used (build modules against its headers)
 
 Module backend (dune.ko):
@@ -90,6 +94,7 @@ hold_dev=""
 modules=()
 progs=()
 envs=()
+trees=()
 need_value() { (($1 >= 2)) || usage_error "$2 needs a value"; }
 while (($#)); do
 	case $1 in
@@ -103,6 +108,8 @@ while (($#)); do
 	--module=*) modules+=("${1#*=}"); shift ;;
 	--env) need_value $# "$1"; envs+=("$2"); shift 2 ;;
 	--env=*) envs+=("${1#*=}"); shift ;;
+	--tree) need_value $# "$1"; trees+=("$2"); shift 2 ;;
+	--tree=*) trees+=("${1#*=}"); shift ;;
 	--kernel-version) print_kver=1; shift ;;
 	--no-kvm) no_kvm=1; shift ;;
 	--unload) unload=1; shift ;;
@@ -131,10 +138,18 @@ fi
 # The kernel log is scanned in the module backend's runs (see usage).
 scan_klog=$((no_kvm || unload))
 
-# Programs: regular readable x86-64 ELF files without a program interpreter (static).
+for t in "${trees[@]}"; do
+	[[ -d $t && -r $t ]] || usage_error "--tree wants a readable directory: $t"
+done
+# Programs: regular readable x86-64 ELF files without a program interpreter (static), or with
+# --tree, busybox sh scripts.
 prog_names=()
 for p in "${progs[@]}"; do
 	[[ -f $p && -r $p ]] || usage_error "program not found or unreadable: $p"
+	if ((${#trees[@]})) && [[ $(head -c 9 -- "$p") == '#!/bin/sh' ]]; then
+		prog_names+=("$(basename -- "$p" | tr -c 'A-Za-z0-9._+\n-' _)")
+		continue
+	fi
 	magic=$(od -An -tx1 -N20 -- "$p" | tr -d ' \n')
 	[[ ${magic:0:10} == 7f454c4602 && ${magic:36:4} == 3e00 ]] || usage_error "not an x86-64 ELF executable: $p"
 	if command -v readelf >/dev/null && readelf -lW -- "$p" 2>/dev/null | grep -q 'program interpreter'; then

@@ -53,12 +53,12 @@ struct Entry {
   std::vector<uint8_t> exec_capture;  // execve's memory, gone by its exit
 };
 
-void capture(SyscallCall& call, int tid, uint32_t limit, std::vector<uint8_t>* out = nullptr) {
+void capture(SyscallCall& call, int tid, uint32_t limit, std::vector<uint8_t>* out = nullptr, uint64_t sp = 0) {
   wire::CaptureItem items[wire::kMaxCaptureItems];
   int n = wire::capture_plan(call.nr, call.args, call.ret, limit, items);
   std::vector<uint8_t> area(wire::kCaptureRoom);
   g_tid = tid;
-  size_t used = wire::run_capture(items, n, call.args, limit, read_tracee, area.data(), area.size());
+  size_t used = wire::run_capture(items, n, call.args, limit, read_tracee, area.data(), area.size(), sp);
   area.resize(used);
   if (out) {
     *out = area;
@@ -149,11 +149,13 @@ int main(int argc, char** argv) {
         e.nr = static_cast<long>(info.entry.nr);
         for (int k = 0; k < 6; ++k) e.args[k] = info.entry.args[k];
         e.exec_capture.clear();
-        if (e.nr == SYS_execve || e.nr == SYS_execveat || e.nr == SYS_exit_group || e.nr == SYS_exit) {
+        // Memory gone (or a stack moved) by the exit stop: taken now.
+        if (e.nr == SYS_execve || e.nr == SYS_execveat || e.nr == SYS_exit_group || e.nr == SYS_exit ||
+            e.nr == SYS_rt_sigreturn) {
           SyscallCall call;
           call.nr = e.nr;
           std::memcpy(call.args, e.args, sizeof call.args);
-          capture(call, tid, static_cast<uint32_t>(style.string_limit), &e.exec_capture);
+          capture(call, tid, static_cast<uint32_t>(style.string_limit), &e.exec_capture, info.stack_pointer);
           if (e.nr == SYS_exit_group || e.nr == SYS_exit) {
             call.returned = false;
             fprintf(out, "%d %s\n", tid, dunetrace::decode::syscall_line(call, style).c_str());
@@ -167,7 +169,7 @@ int main(int argc, char** argv) {
           call.nr = e.nr;
           std::memcpy(call.args, e.args, sizeof call.args);
           call.ret = info.exit.rval;
-          if (e.nr == SYS_execve || e.nr == SYS_execveat) {
+          if (e.nr == SYS_execve || e.nr == SYS_execveat || e.nr == SYS_rt_sigreturn) {
             dunetrace::decode::parse_captures(
                 std::string_view(reinterpret_cast<const char*>(e.exec_capture.data()), e.exec_capture.size()), &call);
           } else {

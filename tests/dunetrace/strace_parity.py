@@ -41,7 +41,7 @@ def cases(programs, data):
         "tar_gzip": ["sh", "-c", "tar -cf - /etc/os-release 2>/dev/null | gzip -c | gzip -dc | wc -c"],
         "getppid_loop": [os.path.join(programs, "getppid_loop")],
         "forks_threads": [os.path.join(programs, "forks_threads")],
-        "signals": [os.path.join(programs, "signals")],
+        "signals": [os.path.join(programs, "signals"), "handled"],
     }
 
 
@@ -111,10 +111,36 @@ def run_dunetrace(tool, cmd, work):
     return lines, pids
 
 
+def bed_runs(log):
+    """The traces tests/hwbed/dunetrace_bed.sh printed: per case, strace's
+    lines (@@ST CASE PID LINE) and dunetrace's (@@DT CASE LINE)."""
+    runs = collections.OrderedDict()
+    with open(log, errors="replace") as fh:
+        for l in fh:
+            l = l.rstrip("\n")
+            m = re.match(r"^@@ST (\S+) (\d+) (.*)$", l)
+            if m:
+                r = runs.setdefault(m.group(1), ([], set(), [], set()))
+                r[1].add(m.group(2))
+                if is_syscall_line(m.group(3)):
+                    r[0].append(m.group(3))
+                continue
+            m = re.match(r"^@@DT (\S+) (.*)$", l)
+            if m and m.group(1) not in ("STATUS", "DONE"):
+                r = runs.setdefault(m.group(1), ([], set(), [], set()))
+                d = DT_PREFIX.match(m.group(2))
+                if d:
+                    r[3].update([d.group(1), d.group(2)])
+                    if is_syscall_line(d.group(3)):
+                        r[2].append(d.group(3))
+    return runs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--tracer", choices=["native", "dunetrace"], required=True)
-    ap.add_argument("--tool", required=True, help="decode_native or dunetrace")
+    ap.add_argument("--tracer", choices=["native", "dunetrace", "bed-log"], required=True)
+    ap.add_argument("--tool", required=True,
+                    help="decode_native, dunetrace, or the console log of tests/hwbed/dunetrace_bed.sh")
     ap.add_argument("--programs", required=True, help="tests/dunetrace's built programs")
     ap.add_argument("--min", type=float, default=0.90)
     ap.add_argument("--show", type=int, default=25, help="unmatched lines to list")
@@ -128,12 +154,21 @@ def main():
         return 1 if os.environ.get("DUNE_REQUIRE_KVM") == "1" else SKIP
     total = matched = 0
     unmatched = collections.Counter()
-    for name, cmd in cases(a.programs, None).items():
+    if a.tracer == "bed-log":
+        runs = bed_runs(a.tool)
+    else:
+        runs = None
+    for name, cmd in (runs if runs is not None else cases(a.programs, None)).items():
         if a.case and name not in a.case:
             continue
         with tempfile.TemporaryDirectory() as work:
-            ref, ref_pids = run_strace(cmd, work)
-            if a.tracer == "native":
+            if runs is not None:
+                ref, ref_pids, got, got_pids = cmd
+            else:
+                ref, ref_pids = run_strace(cmd, work)
+            if runs is not None:
+                pass
+            elif a.tracer == "native":
                 got, got_pids = run_native(a.tool, cmd, work)
             else:
                 got, got_pids = run_dunetrace(a.tool, cmd, work)

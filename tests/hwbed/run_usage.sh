@@ -30,6 +30,11 @@ expect "dynamically linked" -- /bin/true
 expect "--env wants NAME=VALUE" -- --env 1X=2 "$prog"
 expect "--hold-open needs --unload" -- --hold-open /dev/dune "$prog"
 expect "unknown option: --frobnicate" -- --frobnicate "$prog"
+expect "--tree wants a readable directory" -- --tree /nonexistent/dir "$prog"
+work_script=$(mktemp)
+trap 'rm -f -- "$work_script"' EXIT
+printf '#!/bin/sh\necho hi\n' >"$work_script"
+expect "not an x86-64 ELF executable" -- "$work_script"
 expect "unknown AMD CPU model 'amd-k6'" DUNE_HWBED_CPU=amd-k6 -- "$prog"
 expect "DUNE_HWBED_CPU wants a Bochs CPU model or amd-epyc*" "DUNE_HWBED_CPU=a;b" -- "$prog"
 exit $failed

@@ -182,7 +182,7 @@ TEST(DunetraceDecode, MemoryProcessSignals) {
   uint64_t old = 0;
   c = captured(SYS_rt_sigprocmask, {SIG_SETMASK, a(&all), a(&old), 8}, 0);
   EXPECT_EQ(line(c), "rt_sigprocmask(SIG_SETMASK, ~[KILL], [], 8) = 0");
-  c = captured(SYS_tgkill, {5, 6, SIGRTMIN + 1}, 0);
+  c = captured(SYS_tgkill, {5, 6, static_cast<uint64_t>(SIGRTMIN + 1)}, 0);
   EXPECT_EQ(line(c), "tgkill(5, 6, SIGRT_3) = 0");  // glibc's SIGRTMIN is the kernel's 34
   c = captured(SYS_futex, {0x7f0000000100, 129, 1}, 0);
   EXPECT_EQ(line(c), "futex(0x7f0000000100, FUTEX_WAKE_PRIVATE, 1) = 0");

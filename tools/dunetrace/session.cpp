@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <ctime>
 #include <list>
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 #include <new>
 
@@ -168,6 +170,14 @@ class Session {
   int interrupted_by_ = 0;
   uint64_t event_no_ = 0;
   std::unordered_set<int> live_;  // processes started and not ended
+  // An execve whose outcome is not known yet, by tid: its line prints "= 0"
+  // when the new image starts, or the failure comes as the syscall's record.
+  struct PendingExec {
+    TraceRecord rec;
+    std::string captures;
+  };
+  std::unordered_map<int, PendingExec> pending_exec_;
+  void show_exec(int pid);
 };
 
 bool Session::listen_on(const std::string& path) {
@@ -337,17 +347,28 @@ bool Session::read_client(int fd) {
 void Session::handle(const TraceRecord& rec, std::string_view captures) {
   ++event_no_;
   const dune_event& ev = rec.event;
-  // Only a wait: the records before it are handled; the answer lets the exec
-  // run (the new image's start then says its mappings are new).
-  if (ev.kind == DUNE_EV_EXEC) return;
+  // A wait: the records before it are handled; the answer lets the exec run
+  // (the new image's start then says its mappings are new). Its line waits
+  // for the outcome.
+  auto nr = static_cast<long>(ev.u.syscall.nr);
+  bool is_exec_call = nr == SYS_execve || nr == SYS_execveat;
+  if (ev.kind == DUNE_EV_EXEC) {
+    if (opts_.filter.shows(kKindSyscall) && nr >= 0 && nr < 1024 && opts_.filter.syscalls.test(static_cast<size_t>(nr)))
+      pending_exec_[ev.tid] = PendingExec{rec, std::string(captures)};
+    return;
+  }
+  if (ev.kind == DUNE_EV_SYSCALL && is_exec_call) pending_exec_.erase(ev.tid);  // it failed: this is its line
   bool is_process = ev.kind == DUNE_EV_THREAD && ev.u.thread.process;
   bool exec = false;
   if (is_process && ev.u.thread.started) {
     maps_.forget(ev.pid);  // a new image
     any_process_ = true;
     exec = !live_.insert(ev.pid).second;  // it started before: this is an exec
+    if (exec) show_exec(ev.pid);
   }
   if (is_process && !ev.u.thread.started) {
+    for (auto it = pending_exec_.begin(); it != pending_exec_.end();)
+      it = it->second.rec.event.pid == ev.pid ? pending_exec_.erase(it) : std::next(it);
     live_.erase(ev.pid);
     maps_.forget(ev.pid);  // its events are handled (a late thread's read the maps anew)
   }
@@ -390,6 +411,25 @@ void Session::handle(const TraceRecord& rec, std::string_view captures) {
   out_.write(ev.pid, formatter_.format(d));
 }
 
+void Session::show_exec(int pid) {
+  for (auto it = pending_exec_.begin(); it != pending_exec_.end();) {
+    if (it->second.rec.event.pid != pid) {
+      ++it;
+      continue;
+    }
+    TraceRecord r = it->second.rec;
+    r.event.kind = DUNE_EV_SYSCALL;  // the exec's line, with its outcome: 0
+    r.event.u.syscall.ret = 0;
+    if (status_passes(opts_.filter, r.event)) {
+      EventData d;
+      d.rec = &r;
+      d.captures = it->second.captures;
+      out_.write(pid, formatter_.format(d));
+    }
+    it = pending_exec_.erase(it);
+  }
+}
+
 bool Session::done() const {
   if (interrupted_by_) return true;
   // Followed: until every descendant is gone (dunetrace is their subreaper)
@@ -403,11 +443,15 @@ void Session::loop() {
   // pays for waking it (an IPI, dear in a VM), more than for the event.
   constexpr long kBatchNs = 100 * 1000;
   constexpr int kQuietRounds = 20;  // then back to sleeping until something comes
+  // With one CPU there is no other CPU to wake: a sender whose queue is full
+  // (10 records) would wait for the end of the nap, idle; there dunetrace
+  // sleeps on the sockets themselves (docs/platform-notes.md).
+  const bool batch = sysconf(_SC_NPROCESSORS_ONLN) > 1;
   int busy = 0;
   while (!done()) {
     std::vector<pollfd> fds;
     fds.push_back({signal_fd_.get(), POLLIN, 0});
-    if (busy > 0) {
+    if (busy > 0 && batch) {
       timespec nap{0, kBatchNs};
       ppoll(fds.data(), 1, &nap, nullptr);
     } else {

@@ -139,8 +139,13 @@ void dispatch_syscall(GuestThread& t) {
   ev.regs = &tf;
   ev.u.syscall.nr = s.nr;
   for (int i = 0; i < 6; ++i) ev.u.syscall.args[i] = s.a[i];
-  ev.u.syscall.ret = ret;
-  trace::emit(ev);
+  // Calls that set the registers themselves (rt_sigreturn, a fork's child)
+  // left their result in rax. A new child's 0 is no line of its own: strace
+  // shows the call once, in the parent.
+  ev.u.syscall.ret = ret == kResumed ? static_cast<long>(t.vcpu().regs().rax) : ret;
+  bool child_side = ret == kResumed && ev.u.syscall.ret == 0 &&
+                    (s.nr == SYS_clone || s.nr == SYS_clone3 || s.nr == SYS_fork || s.nr == SYS_vfork);
+  if (!child_side) trace::emit(ev);
   complete(t, s, ret);
 }
 

@@ -9,6 +9,9 @@ build_initramfs() {
 	root=$work/root
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,lib/hwbed,hwbed/bin}
 	cp /bin/busybox "$root/bin/busybox"
+	for i in "${!trees[@]}"; do
+		cp -a -- "${trees[$i]}/." "$root/"
+	done
 	((no_kvm)) || cp "$kdir"/{irqbypass,kvm,"$kvm_file"}.ko "$root/lib/hwbed/"
 	for i in "${!modules[@]}"; do
 		plain_module "${modules[$i]}" "$root/lib/hwbed/x$i-${module_names[$i]}.ko"

@@ -1,5 +1,5 @@
-// decode_file.cpp - files and descriptors: open, read/write, stat, directories,
-// links, fcntl, dup, pipes.
+// decode_file.cpp - files by name: open, stat, access, directories, links, modes,
+// owners, extended attributes.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/syscall.h>
@@ -29,27 +29,13 @@ constexpr Named kStatxAtFlags[] = {
     {0x1000, "AT_EMPTY_PATH"},      {0x2000, "AT_STATX_FORCE_SYNC"}, {0x4000, "AT_STATX_DONT_SYNC"},
 };
 constexpr Named kUnlinkatFlags[] = {{0x200, "AT_REMOVEDIR"}};
-constexpr Named kSeek[] = {{0, "SEEK_SET"}, {1, "SEEK_CUR"}, {2, "SEEK_END"}, {3, "SEEK_DATA"}, {4, "SEEK_HOLE"}};
-constexpr Named kFcntlCmds[] = {
-    {0, "F_DUPFD"},       {1, "F_GETFD"},         {2, "F_SETFD"},       {3, "F_GETFL"},       {4, "F_SETFL"},
-    {5, "F_GETLK"},       {6, "F_SETLK"},         {7, "F_SETLKW"},      {8, "F_SETOWN"},      {9, "F_GETOWN"},
-    {10, "F_SETSIG"},     {11, "F_GETSIG"},       {15, "F_SETOWN_EX"},  {16, "F_GETOWN_EX"},  {36, "F_OFD_GETLK"},
-    {37, "F_OFD_SETLK"},  {38, "F_OFD_SETLKW"},   {1024, "F_SETLEASE"}, {1025, "F_GETLEASE"}, {1026, "F_NOTIFY"},
-    {1030, "F_DUPFD_CLOEXEC"}, {1031, "F_SETPIPE_SZ"}, {1032, "F_GETPIPE_SZ"}, {1033, "F_ADD_SEALS"},
-    {1034, "F_GET_SEALS"},
-};
-constexpr Named kFdFlags[] = {{1, "FD_CLOEXEC"}};
 constexpr Named kFileTypes[] = {
     {0140000, "S_IFSOCK"}, {0120000, "S_IFLNK"}, {0100000, "S_IFREG"}, {060000, "S_IFBLK"},
     {040000, "S_IFDIR"},   {020000, "S_IFCHR"},  {010000, "S_IFIFO"},
 };
 constexpr Named kModeBits[] = {{04000, "S_ISUID"}, {02000, "S_ISGID"}, {01000, "S_ISVTX"}};
-constexpr Named kFlock[] = {{1, "LOCK_SH"}, {2, "LOCK_EX"}, {4, "LOCK_NB"}, {8, "LOCK_UN"}};
-constexpr Named kFadvise[] = {{0, "POSIX_FADV_NORMAL"},   {1, "POSIX_FADV_RANDOM"},   {2, "POSIX_FADV_SEQUENTIAL"},
-                              {3, "POSIX_FADV_WILLNEED"}, {4, "POSIX_FADV_DONTNEED"}, {5, "POSIX_FADV_NOREUSE"}};
 constexpr Named kRenameFlags[] = {{1, "RENAME_NOREPLACE"}, {2, "RENAME_EXCHANGE"}, {4, "RENAME_WHITEOUT"}};
 constexpr Named kMemfdFlags[] = {{1, "MFD_CLOEXEC"}, {2, "MFD_ALLOW_SEALING"}, {4, "MFD_HUGETLB"}};
-constexpr Named kCloseRangeFlags[] = {{2, "CLOSE_RANGE_UNSHARE"}, {4, "CLOSE_RANGE_CLOEXEC"}};
 constexpr Named kStatxMask[] = {
     {0x7ff, "STATX_BASIC_STATS"}, {1, "STATX_TYPE"},     {2, "STATX_MODE"},     {4, "STATX_NLINK"},
     {8, "STATX_UID"},             {0x10, "STATX_GID"},   {0x20, "STATX_ATIME"}, {0x40, "STATX_MTIME"},
@@ -61,13 +47,6 @@ constexpr Named kStatxAttrs[] = {
     {0x40, "STATX_ATTR_NODUMP"},    {0x800, "STATX_ATTR_ENCRYPTED"}, {0x1000, "STATX_ATTR_AUTOMOUNT"},
     {0x2000, "STATX_ATTR_MOUNT_ROOT"}, {0x100000, "STATX_ATTR_VERITY"}, {0x200000, "STATX_ATTR_DAX"},
 };
-
-template <typename T>
-T at(const uint8_t* p, size_t off) {
-  T v;
-  std::memcpy(&v, p + off, sizeof v);
-  return v;
-}
 
 std::string mode_text(uint32_t mode, bool with_type) {
   std::string s;
@@ -81,67 +60,6 @@ std::string makedev_text(uint64_t dev) {
   auto minor = static_cast<uint32_t>(((dev >> 12) & 0xffffff00) | (dev & 0xff));
   auto h = [](uint32_t v) { return v ? fmt::format("{:#x}", v) : std::string("0"); };
   return fmt::format("makedev({}, {})", h(major), h(minor));
-}
-
-void fd_only(Ctx& c) { c.push(c.fd(0)); }
-
-void io_buffer(Ctx& c, bool filled) {
-  c.push(c.fd(0));
-  c.push(filled ? (c.ok() ? c.bytes(1, static_cast<uint64_t>(c.ret())) : c.ptr(1)) : c.bytes(1, c.arg(2)));
-  c.push(c.ulong(2));
-}
-void read_(Ctx& c) { io_buffer(c, true); }
-void write_(Ctx& c) { io_buffer(c, false); }
-void pread_(Ctx& c) {
-  io_buffer(c, true);
-  c.push(c.lng(3));
-}
-void pwrite_(Ctx& c) {
-  io_buffer(c, false);
-  c.push(c.lng(3));
-}
-
-Value iovec_value(Ctx& c, int i, bool filled) {
-  const Blob* head = c.blob(i);
-  if (!head || head->status != dune::trace_wire::kCapOk || (filled && !c.ok())) return c.ptr(i);
-  Value arr = Value::array();
-  size_t n = head->bytes.size() / 16;
-  uint64_t left = filled ? static_cast<uint64_t>(c.ret()) : ~0ull;
-  for (size_t k = 0; k < n; ++k) {
-    uint64_t base, len;
-    std::memcpy(&base, head->bytes.data() + 16 * k, 8);
-    std::memcpy(&len, head->bytes.data() + 16 * k + 8, 8);
-    uint64_t moved = len < left ? len : left;
-    left -= moved;
-    const Blob* data = c.blob(i, static_cast<int>(k + 1));
-    Value e = Value::record();
-    if (data && data->status == dune::trace_wire::kCapOk)
-      e.add("iov_base", Value::str(data->bytes, moved > data->bytes.size()));
-    else
-      e.add("iov_base", Value::txt(address(base)));
-    e.add("iov_len", Value::txt(std::to_string(len)));
-    arr.add(std::move(e));
-  }
-  arr.truncated = n < c.arg(i + 1);
-  return arr;
-}
-void readv_(Ctx& c) {
-  c.push(c.fd(0));
-  c.push(iovec_value(c, 1, true));
-  c.push(c.integer(2));
-}
-void writev_(Ctx& c) {
-  c.push(c.fd(0));
-  c.push(iovec_value(c, 1, false));
-  c.push(c.integer(2));
-}
-void preadv_(Ctx& c) {
-  readv_(c);
-  c.push(c.lng(3));
-}
-void pwritev_(Ctx& c) {
-  writev_(c);
-  c.push(c.lng(3));
 }
 
 void open_tail(Ctx& c, int flags_arg) {
@@ -186,10 +104,10 @@ void newfstatat_(Ctx& c) {
 
 Value statx_value(const uint8_t* s) {
   Value v = Value::record();
-  v.add("stx_mask", Value::txt(flags(at<uint32_t>(s, 0), kStatxMask)));
-  v.add("stx_attributes", Value::txt(flags(at<uint64_t>(s, 8), kStatxAttrs)));
-  v.add("stx_mode", Value::txt(mode_text(at<uint16_t>(s, 28), true)));
-  v.add("stx_size", Value::txt(std::to_string(at<uint64_t>(s, 40))));
+  v.add("stx_mask", Value::txt(flags(load<uint32_t>(s, 0), kStatxMask)));
+  v.add("stx_attributes", Value::txt(flags(load<uint64_t>(s, 8), kStatxAttrs)));
+  v.add("stx_mode", Value::txt(mode_text(load<uint16_t>(s, 28), true)));
+  v.add("stx_size", Value::txt(std::to_string(load<uint64_t>(s, 40))));
   v.truncated = true;
   return v;
 }
@@ -206,12 +124,6 @@ void statx_(Ctx& c) {
   c.push(flags(c.arg(3), kStatxMask));
   const uint8_t* s = c.ok() ? c.object(4, 256) : nullptr;
   c.push(s ? statx_value(s) : c.ptr(4));
-}
-
-void lseek_(Ctx& c) {
-  c.push(c.fd(0));
-  c.push(c.lng(1));
-  c.push(xlat(c.arg(2), kSeek));
 }
 
 void access_(Ctx& c) {
@@ -335,107 +247,6 @@ void truncate_(Ctx& c) {
   c.push(c.path(0));
   c.push(c.lng(1));
 }
-void ftruncate_(Ctx& c) {
-  c.push(c.fd(0));
-  c.push(c.lng(1));
-}
-void flock_(Ctx& c) {
-  c.push(c.fd(0));
-  c.push(flags(c.arg(1), kFlock));
-}
-void fadvise_(Ctx& c) {
-  c.push(c.fd(0));
-  c.push(c.lng(1));
-  c.push(c.lng(2));
-  c.push(xlat(c.arg(3), kFadvise, nullptr, false));
-}
-
-void fcntl_(Ctx& c) {
-  c.push(c.fd(0));
-  uint64_t cmd = c.arg(1) & 0xffffffff;
-  c.push(xlat(cmd, kFcntlCmds, "F_"));
-  switch (cmd) {
-    case F_GETFD:
-      if (c.ok() && c.ret()) c.note(fmt::format("(flags {})", flags(static_cast<uint64_t>(c.ret()), kFdFlags)));
-      if (c.ok() && c.ret()) c.result(ResultStyle::kHex);
-      break;
-    case F_GETFL:
-      if (c.ok()) {
-        c.note(fmt::format("(flags {})", open_flags(static_cast<uint64_t>(c.ret()))));
-        c.result(ResultStyle::kHex);
-      }
-      break;
-    case F_SETFD: c.push(flags(c.arg(2), kFdFlags)); break;
-    case F_SETFL: c.push(open_flags(c.arg(2))); break;
-    case F_DUPFD:
-    case F_DUPFD_CLOEXEC:
-      c.push(c.integer(2));
-      c.result(ResultStyle::kFd);
-      break;
-    case F_GETOWN:
-    case F_GETSIG:
-    case F_GETLEASE:
-    case F_GETPIPE_SZ:
-    case F_GET_SEALS: break;
-    case F_SETOWN:
-    case F_SETSIG:
-    case F_SETLEASE:
-    case F_NOTIFY:
-    case F_SETPIPE_SZ:
-    case F_ADD_SEALS: c.push(c.integer(2)); break;
-    default: c.push(c.ptr(2)); break;
-  }
-}
-
-void dup_(Ctx& c) {
-  c.push(c.fd(0));
-  c.result(ResultStyle::kFd);
-}
-void dup2_(Ctx& c) {
-  c.push(c.fd(0));
-  c.push(c.integer(1));
-  c.result(ResultStyle::kFd);
-}
-void dup3_(Ctx& c) {
-  dup2_(c);
-  c.push(flags(c.arg(2), kOpenFlags));
-}
-
-Value fd_pair(Ctx& c, int i) {
-  int fds[2];
-  if (!c.ok() || !c.read(i, &fds)) return c.ptr(i);
-  Value arr = Value::array();
-  arr.add(Value::txt(std::to_string(fds[0])));
-  arr.add(Value::txt(std::to_string(fds[1])));
-  return arr;
-}
-void pipe_(Ctx& c) { c.push(fd_pair(c, 0)); }
-void pipe2_(Ctx& c) {
-  c.push(fd_pair(c, 0));
-  uint64_t f = c.arg(1);
-  c.push(f ? flags(f, kOpenFlags) : std::string("0"));
-}
-
-void sendfile_(Ctx& c) {
-  c.push(c.fd(0));
-  c.push(c.fd(1));
-  c.push(c.ptr(2));
-  c.push(c.ulong(3));
-}
-void copy_file_range_(Ctx& c) {
-  c.push(c.fd(0));
-  c.push(c.ptr(1));
-  c.push(c.fd(2));
-  c.push(c.ptr(3));
-  c.push(c.ulong(4));
-  c.push(c.integer(5));
-}
-void close_range_(Ctx& c) {
-  auto bound = [&](int i) { return c.arg(i) == 0xffffffffu ? std::string("~0U") : std::to_string(c.arg(i) & 0xffffffff); };
-  c.push(bound(0));
-  c.push(bound(1));
-  c.push(flags(c.arg(2), kCloseRangeFlags));
-}
 void memfd_create_(Ctx& c) {
   c.push(c.string(0));
   c.push(flags(c.arg(1), kMemfdFlags));
@@ -507,44 +318,35 @@ std::string open_flags(uint64_t v) {
 
 Value stat_value(const uint8_t* st) {
   Value v = Value::record();
-  auto mode = at<uint32_t>(st, 24);
+  auto mode = load<uint32_t>(st, 24);
   v.add("st_mode", Value::txt(mode_text(mode, true)));
   uint32_t type = mode & 0170000;
   if (type == 020000 || type == 060000)
-    v.add("st_rdev", Value::txt(makedev_text(at<uint64_t>(st, 40))));
+    v.add("st_rdev", Value::txt(makedev_text(load<uint64_t>(st, 40))));
   else
-    v.add("st_size", Value::txt(std::to_string(at<int64_t>(st, 48))));
+    v.add("st_size", Value::txt(std::to_string(load<int64_t>(st, 48))));
   v.truncated = true;
   return v;
 }
 
 const DecoderEntry kFileDecoders[] = {
-    {SYS_read, read_},           {SYS_write, write_},           {SYS_pread64, pread_},
-    {SYS_pwrite64, pwrite_},     {SYS_readv, readv_},           {SYS_writev, writev_},
-    {SYS_preadv, preadv_},       {SYS_pwritev, pwritev_},       {SYS_open, open_},
-    {SYS_openat, openat_},       {SYS_creat, creat_},           {SYS_close, fd_only},
-    {SYS_stat, stat_},           {SYS_lstat, stat_},            {SYS_fstat, fstat_},
-    {SYS_newfstatat, newfstatat_}, {SYS_statx, statx_},         {SYS_lseek, lseek_},
-    {SYS_access, access_},       {SYS_faccessat, faccessat_},   {SYS_faccessat2, faccessat2_},
-    {SYS_getdents64, getdents_}, {SYS_getdents, getdents_},     {SYS_getcwd, getcwd_},
-    {SYS_chdir, path_only},      {SYS_fchdir, fd_only},         {SYS_rmdir, path_only},
-    {SYS_unlink, path_only},     {SYS_chroot, path_only},       {SYS_mkdir, path_mode},
-    {SYS_chmod, path_mode},      {SYS_mkdirat, dirfd_path_mode}, {SYS_fchmodat, dirfd_path_mode},
-    {SYS_fchmod, fd_mode},       {SYS_unlinkat, unlinkat_},     {SYS_rename, two_paths},
-    {SYS_link, two_paths},       {SYS_symlink, two_paths},      {SYS_renameat, renameat_},
-    {SYS_renameat2, renameat2_}, {SYS_linkat, linkat_},         {SYS_symlinkat, symlinkat_},
-    {SYS_readlink, readlink_},   {SYS_readlinkat, readlinkat_}, {SYS_chown, chown_},
-    {SYS_lchown, chown_},        {SYS_fchown, fchown_},         {SYS_fchownat, fchownat_},
-    {SYS_umask, umask_},         {SYS_truncate, truncate_},     {SYS_ftruncate, ftruncate_},
-    {SYS_fsync, fd_only},        {SYS_fdatasync, fd_only},      {SYS_syncfs, fd_only},
-    {SYS_flock, flock_},         {SYS_fadvise64, fadvise_},     {SYS_fcntl, fcntl_},
-    {SYS_dup, dup_},             {SYS_dup2, dup2_},             {SYS_dup3, dup3_},
-    {SYS_pipe, pipe_},           {SYS_pipe2, pipe2_},           {SYS_sendfile, sendfile_},
-    {SYS_copy_file_range, copy_file_range_}, {SYS_close_range, close_range_},
+    {SYS_open, open_}, {SYS_openat, openat_}, {SYS_creat, creat_},
+    {SYS_stat, stat_}, {SYS_lstat, stat_}, {SYS_fstat, fstat_},
+    {SYS_newfstatat, newfstatat_}, {SYS_statx, statx_}, {SYS_access, access_},
+    {SYS_faccessat, faccessat_}, {SYS_faccessat2, faccessat2_}, {SYS_getdents64, getdents_},
+    {SYS_getdents, getdents_}, {SYS_getcwd, getcwd_}, {SYS_chdir, path_only},
+    {SYS_rmdir, path_only}, {SYS_unlink, path_only}, {SYS_chroot, path_only},
+    {SYS_mkdir, path_mode}, {SYS_chmod, path_mode}, {SYS_mkdirat, dirfd_path_mode},
+    {SYS_fchmodat, dirfd_path_mode}, {SYS_fchmod, fd_mode}, {SYS_unlinkat, unlinkat_},
+    {SYS_rename, two_paths}, {SYS_link, two_paths}, {SYS_symlink, two_paths},
+    {SYS_renameat, renameat_}, {SYS_renameat2, renameat2_}, {SYS_linkat, linkat_},
+    {SYS_symlinkat, symlinkat_}, {SYS_readlink, readlink_}, {SYS_readlinkat, readlinkat_},
+    {SYS_chown, chown_}, {SYS_lchown, chown_}, {SYS_fchown, fchown_},
+    {SYS_fchownat, fchownat_}, {SYS_umask, umask_}, {SYS_truncate, truncate_},
     {SYS_memfd_create, memfd_create_}, {SYS_utimensat, utimensat_}, {SYS_statfs, statfs_},
-    {SYS_fstatfs, fstatfs_},     {SYS_getxattr, getxattr_},     {SYS_lgetxattr, getxattr_},
-    {SYS_fgetxattr, fgetxattr_}, {SYS_setxattr, setxattr_},     {SYS_lsetxattr, setxattr_},
-    {SYS_fsetxattr, fsetxattr_}, {SYS_listxattr, listxattr_},   {SYS_llistxattr, listxattr_},
+    {SYS_fstatfs, fstatfs_}, {SYS_getxattr, getxattr_}, {SYS_lgetxattr, getxattr_},
+    {SYS_fgetxattr, fgetxattr_}, {SYS_setxattr, setxattr_}, {SYS_lsetxattr, setxattr_},
+    {SYS_fsetxattr, fsetxattr_}, {SYS_listxattr, listxattr_}, {SYS_llistxattr, listxattr_},
 };
 const size_t kFileDecodersCount = sizeof kFileDecoders / sizeof kFileDecoders[0];
 

@@ -32,13 +32,6 @@ constexpr Named kEpollCreate[] = {{02000000, "EPOLL_CLOEXEC"}};
 constexpr Named kEfd[] = {{1, "EFD_SEMAPHORE"}, {02000000, "EFD_CLOEXEC"}, {04000, "EFD_NONBLOCK"}};
 constexpr Named kInotify[] = {{02000000, "IN_CLOEXEC"}, {04000, "IN_NONBLOCK"}};
 
-template <typename T>
-T at(const uint8_t* p, size_t off) {
-  T v;
-  std::memcpy(&v, p + off, sizeof v);
-  return v;
-}
-
 std::string ioctl_name(uint64_t req) {
   for (const Named& n : kIoctls)
     if (n.value == req) return n.name;
@@ -57,7 +50,7 @@ void ioctl_(Ctx& c) {
   if (req == 0x5401 && c.ok()) {
     const uint8_t* t = c.object(2, 36);
     if (t) {
-      uint32_t oflag = at<uint32_t>(t, 4), cflag = at<uint32_t>(t, 8), lflag = at<uint32_t>(t, 12);
+      uint32_t oflag = load<uint32_t>(t, 4), cflag = load<uint32_t>(t, 8), lflag = load<uint32_t>(t, 12);
       std::string s = "{" + xlat(cflag & 010017, kSpeeds);
       if (oflag & 1) s += " opost";
       if (lflag & 1) s += " isig";
@@ -70,8 +63,8 @@ void ioctl_(Ctx& c) {
   if ((req == 0x5413 && c.ok()) || req == 0x5414) {
     const uint8_t* w = c.object(2, 8);
     if (w) {
-      c.push(fmt::format("{{ws_row={}, ws_col={}, ws_xpixel={}, ws_ypixel={}}}", at<uint16_t>(w, 0), at<uint16_t>(w, 2),
-                         at<uint16_t>(w, 4), at<uint16_t>(w, 6)));
+      c.push(fmt::format("{{ws_row={}, ws_col={}, ws_xpixel={}, ws_ypixel={}}}", load<uint16_t>(w, 0), load<uint16_t>(w, 2),
+                         load<uint16_t>(w, 4), load<uint16_t>(w, 6)));
       return;
     }
   }
@@ -94,12 +87,12 @@ void poll_(Ctx& c) {
     size_t k = b->bytes.size() / 8;
     for (size_t i = 0; i < k; ++i) {
       const auto* p = reinterpret_cast<const uint8_t*>(b->bytes.data()) + 8 * i;
-      int fd = at<int32_t>(p, 0);
+      int fd = load<int32_t>(p, 0);
       Value e = Value::record();
       e.add("fd", Value::txt(std::to_string(fd)));
-      e.add("events", Value::txt(flags(at<uint16_t>(p, 4), kPollEvents)));
+      e.add("events", Value::txt(flags(load<uint16_t>(p, 4), kPollEvents)));
       arr.add(std::move(e));
-      if (uint16_t rev = at<uint16_t>(p, 6); rev && c.ok()) {
+      if (uint16_t rev = load<uint16_t>(p, 6); rev && c.ok()) {
         Value r = Value::record();
         r.add("fd", Value::txt(std::to_string(fd)));
         r.add("revents", Value::txt(flags(rev, kPollEvents)));

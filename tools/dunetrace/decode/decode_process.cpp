@@ -49,13 +49,6 @@ constexpr Named kPrctl[] = {
 constexpr Named kGrnd[] = {{1, "GRND_NONBLOCK"}, {2, "GRND_RANDOM"}, {4, "GRND_INSECURE"}};
 constexpr Named kRusageWho[] = {{0, "RUSAGE_SELF"}, {static_cast<uint64_t>(-1), "RUSAGE_CHILDREN"}, {1, "RUSAGE_THREAD"}};
 
-template <typename T>
-T at(const uint8_t* p, size_t off) {
-  T v;
-  std::memcpy(&v, p + off, sizeof v);
-  return v;
-}
-
 std::string clone_flags(uint64_t f, bool with_signal) {
   uint64_t sig = with_signal ? (f & 0xff) : 0;
   std::string s = flags(f & ~0xffull & ~(with_signal ? 0ull : 0xffull), kCloneFlags, "");
@@ -117,16 +110,16 @@ void clone3_(Ctx& c) {
     c.push(c.ptr(0));
   } else {
     Value v = Value::record();
-    uint64_t f = at<uint64_t>(a, 0);
+    uint64_t f = load<uint64_t>(a, 0);
     v.add("flags", Value::txt(clone_flags(f, false)));
-    if (f & 0x1000) v.add("pidfd", Value::txt(address(at<uint64_t>(a, 8))));
-    if (f & (0x1000000 | 0x200000)) v.add("child_tid", Value::txt(address(at<uint64_t>(a, 16))));
-    if (f & 0x100000) v.add("parent_tid", Value::txt(address(at<uint64_t>(a, 24))));
-    uint64_t sig = at<uint64_t>(a, 32);
+    if (f & 0x1000) v.add("pidfd", Value::txt(address(load<uint64_t>(a, 8))));
+    if (f & (0x1000000 | 0x200000)) v.add("child_tid", Value::txt(address(load<uint64_t>(a, 16))));
+    if (f & 0x100000) v.add("parent_tid", Value::txt(address(load<uint64_t>(a, 24))));
+    uint64_t sig = load<uint64_t>(a, 32);
     v.add("exit_signal", Value::txt(sig ? signal_text(static_cast<int>(sig)) : "0"));
-    v.add("stack", Value::txt(address(at<uint64_t>(a, 40))));
-    v.add("stack_size", Value::txt(fmt::format("{:#x}", at<uint64_t>(a, 48))));
-    if (f & 0x80000) v.add("tls", Value::txt(address(at<uint64_t>(a, 56))));
+    v.add("stack", Value::txt(address(load<uint64_t>(a, 40))));
+    v.add("stack_size", Value::txt(fmt::format("{:#x}", load<uint64_t>(a, 48))));
+    if (f & 0x80000) v.add("tls", Value::txt(address(load<uint64_t>(a, 56))));
     // What the kernel wrote back: the child's tid at parent_tid.
     Value shown = std::move(v);
     if ((f & 0x100000) && c.ok()) {
@@ -293,16 +286,16 @@ void sysinfo_(Ctx& c) {
     return;
   }
   Value v = Value::record();
-  v.add("uptime", Value::txt(std::to_string(at<int64_t>(s, 0))));
+  v.add("uptime", Value::txt(std::to_string(load<int64_t>(s, 0))));
   Value loads = Value::array();
-  for (int i = 0; i < 3; ++i) loads.add(Value::txt(std::to_string(at<uint64_t>(s, 8 + 8 * i))));
+  for (int i = 0; i < 3; ++i) loads.add(Value::txt(std::to_string(load<uint64_t>(s, 8 + 8 * i))));
   v.add("loads", std::move(loads));
   const char* names[] = {"totalram", "freeram", "sharedram", "bufferram", "totalswap", "freeswap"};
-  for (int i = 0; i < 6; ++i) v.add(names[i], Value::txt(std::to_string(at<uint64_t>(s, 32 + 8 * i))));
-  v.add("procs", Value::txt(std::to_string(at<uint16_t>(s, 80))));
-  v.add("totalhigh", Value::txt(std::to_string(at<uint64_t>(s, 88))));
-  v.add("freehigh", Value::txt(std::to_string(at<uint64_t>(s, 96))));
-  v.add("mem_unit", Value::txt(std::to_string(at<uint32_t>(s, 104))));
+  for (int i = 0; i < 6; ++i) v.add(names[i], Value::txt(std::to_string(load<uint64_t>(s, 32 + 8 * i))));
+  v.add("procs", Value::txt(std::to_string(load<uint16_t>(s, 80))));
+  v.add("totalhigh", Value::txt(std::to_string(load<uint64_t>(s, 88))));
+  v.add("freehigh", Value::txt(std::to_string(load<uint64_t>(s, 96))));
+  v.add("mem_unit", Value::txt(std::to_string(load<uint32_t>(s, 104))));
   c.push(std::move(v));
 }
 

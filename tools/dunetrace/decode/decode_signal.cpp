@@ -17,13 +17,6 @@ constexpr Named kSaFlags[] = {
 constexpr Named kHow[] = {{0, "SIG_BLOCK"}, {1, "SIG_UNBLOCK"}, {2, "SIG_SETMASK"}};
 constexpr Named kSsFlags[] = {{1, "SS_ONSTACK"}, {2, "SS_DISABLE"}, {0x80000000, "SS_AUTODISARM"}};
 
-template <typename T>
-T at(const uint8_t* p, size_t off) {
-  T v;
-  std::memcpy(&v, p + off, sizeof v);
-  return v;
-}
-
 std::string handler_text(uint64_t h) {
   if (h == 0) return "SIG_DFL";
   if (h == 1) return "SIG_IGN";
@@ -34,11 +27,11 @@ Value sigaction_value(Ctx& c, int i, bool out) {
   const uint8_t* a = (!out || c.ok()) && c.arg(i) ? c.object(i, 32) : nullptr;
   if (!a) return c.ptr(i);
   Value v = Value::record();
-  uint64_t fl = at<uint64_t>(a, 8);
-  v.add("sa_handler", Value::txt(handler_text(at<uint64_t>(a, 0))));
-  v.add("sa_mask", Value::txt(sigset_text(at<uint64_t>(a, 24))));
+  uint64_t fl = load<uint64_t>(a, 8);
+  v.add("sa_handler", Value::txt(handler_text(load<uint64_t>(a, 0))));
+  v.add("sa_mask", Value::txt(sigset_text(load<uint64_t>(a, 24))));
   v.add("sa_flags", Value::txt(flags(fl, kSaFlags)));
-  if (fl & 0x04000000) v.add("sa_restorer", Value::txt(address(at<uint64_t>(a, 16))));
+  if (fl & 0x04000000) v.add("sa_restorer", Value::txt(address(load<uint64_t>(a, 16))));
   return v;
 }
 
@@ -73,14 +66,19 @@ Value stack_value(Ctx& c, int i, bool out) {
   const uint8_t* s = (!out || c.ok()) && c.arg(i) ? c.object(i, 24) : nullptr;
   if (!s) return c.ptr(i);
   Value v = Value::record();
-  v.add("ss_sp", Value::txt(address(at<uint64_t>(s, 0))));
-  v.add("ss_flags", Value::txt(flags(at<uint32_t>(s, 8), kSsFlags)));
-  v.add("ss_size", Value::txt(std::to_string(at<uint64_t>(s, 16))));
+  v.add("ss_sp", Value::txt(address(load<uint64_t>(s, 0))));
+  v.add("ss_flags", Value::txt(flags(load<uint32_t>(s, 8), kSsFlags)));
+  v.add("ss_size", Value::txt(std::to_string(load<uint64_t>(s, 16))));
   return v;
 }
 void sigaltstack_(Ctx& c) {
   c.push(stack_value(c, 0, false));
   c.push(stack_value(c, 1, true));
+}
+
+void rt_sigreturn_(Ctx& c) {
+  uint64_t mask;
+  if (c.read(0, &mask)) c.push(fmt::format("{{mask={}}}", sigset_text(mask)));
 }
 
 void kill_(Ctx& c) {
@@ -121,7 +119,7 @@ const DecoderEntry kSignalDecoders[] = {
     {SYS_sigaltstack, sigaltstack_},     {SYS_kill, kill_},
     {SYS_tkill, kill_},                  {SYS_tgkill, tgkill_},
     {SYS_rt_sigqueueinfo, rt_sigqueueinfo_}, {SYS_rt_sigtimedwait, rt_sigtimedwait_},
-    {SYS_signalfd4, signalfd4_},
+    {SYS_signalfd4, signalfd4_},         {SYS_rt_sigreturn, rt_sigreturn_},
 };
 const size_t kSignalDecodersCount = sizeof kSignalDecoders / sizeof kSignalDecoders[0];
 

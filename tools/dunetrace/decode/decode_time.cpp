@@ -19,13 +19,6 @@ constexpr Named kTimerAbs[] = {{1, "TIMER_ABSTIME"}};
 constexpr Named kTfdCreate[] = {{04000, "TFD_NONBLOCK"}, {02000000, "TFD_CLOEXEC"}};
 constexpr Named kTfdSet[] = {{1, "TFD_TIMER_ABSTIME"}, {2, "TFD_TIMER_CANCEL_ON_SET"}};
 
-template <typename T>
-T at(const uint8_t* p, size_t off) {
-  T v;
-  std::memcpy(&v, p + off, sizeof v);
-  return v;
-}
-
 std::string clock_text(uint64_t c) { return xlat(c & 0xffffffff, kClocks, "CLOCK_", false); }
 
 Value ts_arg(Ctx& c, int i, bool out) {
@@ -99,15 +92,15 @@ void timerfd_settime_(Ctx& c) {
 
 Value timespec_value(const uint8_t* ts) {
   Value v = Value::record();
-  v.add("tv_sec", Value::txt(std::to_string(at<int64_t>(ts, 0))));
-  v.add("tv_nsec", Value::txt(std::to_string(at<int64_t>(ts, 8))));
+  v.add("tv_sec", Value::txt(std::to_string(load<int64_t>(ts, 0))));
+  v.add("tv_nsec", Value::txt(std::to_string(load<int64_t>(ts, 8))));
   return v;
 }
 
 Value timeval_value(const uint8_t* tv) {
   Value v = Value::record();
-  v.add("tv_sec", Value::txt(std::to_string(at<int64_t>(tv, 0))));
-  v.add("tv_usec", Value::txt(std::to_string(at<int64_t>(tv, 8))));
+  v.add("tv_sec", Value::txt(std::to_string(load<int64_t>(tv, 0))));
+  v.add("tv_usec", Value::txt(std::to_string(load<int64_t>(tv, 8))));
   return v;
 }
 

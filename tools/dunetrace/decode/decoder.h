@@ -78,6 +78,14 @@ class Ctx {
   Decoded& out_;
 };
 
+// A field of a struct the capture copied.
+template <typename T>
+T load(const uint8_t* p, size_t off) {
+  T v;
+  std::memcpy(&v, p + off, sizeof v);
+  return v;
+}
+
 using DecoderFn = void (*)(Ctx&);
 
 struct DecoderEntry {
@@ -88,6 +96,8 @@ struct DecoderEntry {
 // Each family's table (the registry joins them).
 extern const DecoderEntry kFileDecoders[];
 extern const size_t kFileDecodersCount;
+extern const DecoderEntry kDescDecoders[];
+extern const size_t kDescDecodersCount;
 extern const DecoderEntry kMemoryDecoders[];
 extern const size_t kMemoryDecodersCount;
 extern const DecoderEntry kProcessDecoders[];

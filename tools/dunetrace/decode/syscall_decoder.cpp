@@ -20,6 +20,7 @@ const std::array<DecoderFn, 1024>& registry() {
         if (e[i].nr >= 0 && e[i].nr < 1024) t[static_cast<size_t>(e[i].nr)] = e[i].fn;
     };
     add(kFileDecoders, kFileDecodersCount);
+    add(kDescDecoders, kDescDecodersCount);
     add(kMemoryDecoders, kMemoryDecodersCount);
     add(kProcessDecoders, kProcessDecodersCount);
     add(kSignalDecoders, kSignalDecodersCount);

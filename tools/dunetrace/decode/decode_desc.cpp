@@ -1,0 +1,212 @@
+// decode_desc.cpp - descriptors: read/write and their vectors, seeking, fcntl,
+// dup, pipes, locks, copies between descriptors.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/syscall.h>
+
+#include "decoder.h"
+
+namespace dunetrace::decode {
+
+namespace {
+
+constexpr Named kSeek[] = {{0, "SEEK_SET"}, {1, "SEEK_CUR"}, {2, "SEEK_END"}, {3, "SEEK_DATA"}, {4, "SEEK_HOLE"}};
+constexpr Named kFcntlCmds[] = {
+    {0, "F_DUPFD"},       {1, "F_GETFD"},         {2, "F_SETFD"},       {3, "F_GETFL"},       {4, "F_SETFL"},
+    {5, "F_GETLK"},       {6, "F_SETLK"},         {7, "F_SETLKW"},      {8, "F_SETOWN"},      {9, "F_GETOWN"},
+    {10, "F_SETSIG"},     {11, "F_GETSIG"},       {15, "F_SETOWN_EX"},  {16, "F_GETOWN_EX"},  {36, "F_OFD_GETLK"},
+    {37, "F_OFD_SETLK"},  {38, "F_OFD_SETLKW"},   {1024, "F_SETLEASE"}, {1025, "F_GETLEASE"}, {1026, "F_NOTIFY"},
+    {1030, "F_DUPFD_CLOEXEC"}, {1031, "F_SETPIPE_SZ"}, {1032, "F_GETPIPE_SZ"}, {1033, "F_ADD_SEALS"},
+    {1034, "F_GET_SEALS"},
+};
+constexpr Named kFdFlags[] = {{1, "FD_CLOEXEC"}};
+constexpr Named kFlock[] = {{1, "LOCK_SH"}, {2, "LOCK_EX"}, {4, "LOCK_NB"}, {8, "LOCK_UN"}};
+constexpr Named kFadvise[] = {{0, "POSIX_FADV_NORMAL"},   {1, "POSIX_FADV_RANDOM"},   {2, "POSIX_FADV_SEQUENTIAL"},
+                              {3, "POSIX_FADV_WILLNEED"}, {4, "POSIX_FADV_DONTNEED"}, {5, "POSIX_FADV_NOREUSE"}};
+constexpr Named kCloseRangeFlags[] = {{2, "CLOSE_RANGE_UNSHARE"}, {4, "CLOSE_RANGE_CLOEXEC"}};
+constexpr Named kDescFlags[] = {{04000, "O_NONBLOCK"}, {040000, "O_DIRECT"}, {02000000, "O_CLOEXEC"}};
+
+void fd_only(Ctx& c) { c.push(c.fd(0)); }
+
+void io_buffer(Ctx& c, bool filled) {
+  c.push(c.fd(0));
+  c.push(filled ? (c.ok() ? c.bytes(1, static_cast<uint64_t>(c.ret())) : c.ptr(1)) : c.bytes(1, c.arg(2)));
+  c.push(c.ulong(2));
+}
+void read_(Ctx& c) { io_buffer(c, true); }
+void write_(Ctx& c) { io_buffer(c, false); }
+void pread_(Ctx& c) {
+  io_buffer(c, true);
+  c.push(c.lng(3));
+}
+void pwrite_(Ctx& c) {
+  io_buffer(c, false);
+  c.push(c.lng(3));
+}
+
+Value iovec_value(Ctx& c, int i, bool filled) {
+  const Blob* head = c.blob(i);
+  if (!head || head->status != dune::trace_wire::kCapOk || (filled && !c.ok())) return c.ptr(i);
+  Value arr = Value::array();
+  size_t n = head->bytes.size() / 16;
+  uint64_t left = filled ? static_cast<uint64_t>(c.ret()) : ~0ull;
+  for (size_t k = 0; k < n; ++k) {
+    uint64_t base, len;
+    std::memcpy(&base, head->bytes.data() + 16 * k, 8);
+    std::memcpy(&len, head->bytes.data() + 16 * k + 8, 8);
+    uint64_t moved = len < left ? len : left;
+    left -= moved;
+    const Blob* data = c.blob(i, static_cast<int>(k + 1));
+    Value e = Value::record();
+    if (data && data->status == dune::trace_wire::kCapOk)
+      e.add("iov_base", Value::str(data->bytes, moved > data->bytes.size()));
+    else
+      e.add("iov_base", Value::txt(address(base)));
+    e.add("iov_len", Value::txt(std::to_string(len)));
+    arr.add(std::move(e));
+  }
+  arr.truncated = n < c.arg(i + 1);
+  return arr;
+}
+void readv_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(iovec_value(c, 1, true));
+  c.push(c.integer(2));
+}
+void writev_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(iovec_value(c, 1, false));
+  c.push(c.integer(2));
+}
+void preadv_(Ctx& c) {
+  readv_(c);
+  c.push(c.lng(3));
+}
+void pwritev_(Ctx& c) {
+  writev_(c);
+  c.push(c.lng(3));
+}
+
+void lseek_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.lng(1));
+  c.push(xlat(c.arg(2), kSeek));
+}
+
+void ftruncate_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.lng(1));
+}
+void flock_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(flags(c.arg(1), kFlock));
+}
+void fadvise_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.lng(1));
+  c.push(c.lng(2));
+  c.push(xlat(c.arg(3), kFadvise, nullptr, false));
+}
+
+void fcntl_(Ctx& c) {
+  c.push(c.fd(0));
+  uint64_t cmd = c.arg(1) & 0xffffffff;
+  c.push(xlat(cmd, kFcntlCmds, "F_"));
+  switch (cmd) {
+    case F_GETFD:
+      if (c.ok() && c.ret()) c.note(fmt::format("(flags {})", flags(static_cast<uint64_t>(c.ret()), kFdFlags)));
+      if (c.ok() && c.ret()) c.result(ResultStyle::kHex);
+      break;
+    case F_GETFL:
+      if (c.ok()) {
+        c.note(fmt::format("(flags {})", open_flags(static_cast<uint64_t>(c.ret()))));
+        c.result(ResultStyle::kHex);
+      }
+      break;
+    case F_SETFD: c.push(flags(c.arg(2), kFdFlags)); break;
+    case F_SETFL: c.push(open_flags(c.arg(2))); break;
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+      c.push(c.integer(2));
+      c.result(ResultStyle::kFd);
+      break;
+    case F_GETOWN:
+    case F_GETSIG:
+    case F_GETLEASE:
+    case F_GETPIPE_SZ:
+    case F_GET_SEALS: break;
+    case F_SETOWN:
+    case F_SETSIG:
+    case F_SETLEASE:
+    case F_NOTIFY:
+    case F_SETPIPE_SZ:
+    case F_ADD_SEALS: c.push(c.integer(2)); break;
+    default: c.push(c.ptr(2)); break;
+  }
+}
+
+void dup_(Ctx& c) {
+  c.push(c.fd(0));
+  c.result(ResultStyle::kFd);
+}
+void dup2_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.integer(1));
+  c.result(ResultStyle::kFd);
+}
+void dup3_(Ctx& c) {
+  dup2_(c);
+  c.push(flags(c.arg(2), kDescFlags));
+}
+
+Value fd_pair(Ctx& c, int i) {
+  int fds[2];
+  if (!c.ok() || !c.read(i, &fds)) return c.ptr(i);
+  Value arr = Value::array();
+  arr.add(Value::txt(std::to_string(fds[0])));
+  arr.add(Value::txt(std::to_string(fds[1])));
+  return arr;
+}
+void pipe_(Ctx& c) { c.push(fd_pair(c, 0)); }
+void pipe2_(Ctx& c) {
+  c.push(fd_pair(c, 0));
+  uint64_t f = c.arg(1);
+  c.push(f ? flags(f, kDescFlags) : std::string("0"));
+}
+
+void sendfile_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.fd(1));
+  c.push(c.ptr(2));
+  c.push(c.ulong(3));
+}
+void copy_file_range_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.ptr(1));
+  c.push(c.fd(2));
+  c.push(c.ptr(3));
+  c.push(c.ulong(4));
+  c.push(c.integer(5));
+}
+void close_range_(Ctx& c) {
+  auto bound = [&](int i) { return c.arg(i) == 0xffffffffu ? std::string("~0U") : std::to_string(c.arg(i) & 0xffffffff); };
+  c.push(bound(0));
+  c.push(bound(1));
+  c.push(flags(c.arg(2), kCloseRangeFlags));
+}
+}  // namespace
+
+const DecoderEntry kDescDecoders[] = {
+    {SYS_read, read_}, {SYS_write, write_}, {SYS_pread64, pread_},
+    {SYS_pwrite64, pwrite_}, {SYS_readv, readv_}, {SYS_writev, writev_},
+    {SYS_preadv, preadv_}, {SYS_pwritev, pwritev_}, {SYS_close, fd_only},
+    {SYS_lseek, lseek_}, {SYS_fchdir, fd_only}, {SYS_ftruncate, ftruncate_},
+    {SYS_fsync, fd_only}, {SYS_fdatasync, fd_only}, {SYS_syncfs, fd_only},
+    {SYS_flock, flock_}, {SYS_fadvise64, fadvise_}, {SYS_fcntl, fcntl_},
+    {SYS_dup, dup_}, {SYS_dup2, dup2_}, {SYS_dup3, dup3_},
+    {SYS_pipe, pipe_}, {SYS_pipe2, pipe2_}, {SYS_sendfile, sendfile_},
+    {SYS_copy_file_range, copy_file_range_}, {SYS_close_range, close_range_},
+};
+const size_t kDescDecodersCount = sizeof kDescDecoders / sizeof kDescDecoders[0];
+
+}  // namespace dunetrace::decode
