@@ -24,7 +24,7 @@ struct Plan {
 // Sizes of the kernel's structs (x86-64) the decoders print.
 constexpr uint64_t kStat = 144, kStatx = 256, kTimespec = 16, kSigaction = 32, kSigset = 8, kStackT = 24,
                    kRlimit = 16, kUtsnameShown = 65 * 2, kSysinfo = 112, kRusage = 144, kTermios = 36,
-                   kWinsize = 8, kCloneArgs = 88, kItimerval = 32, kItimerspec = 32;
+                   kWinsize = 8, kCloneArgs = 88, kItimerval = 32, kItimerspec = 32, kSiginfo = 48;
 
 }  // namespace
 
@@ -307,6 +307,19 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, C
       break;
     case SYS_clone3:
       p.bytes(0, a[1] < kCloneArgs ? a[1] : kCloneArgs);
+      break;
+    case SYS_waitid:
+      if (good) p.bytes(2, kSiginfo);
+      break;
+    case SYS_rt_sigtimedwait:
+      p.bytes(0, kSigset);
+      if (good) p.bytes(1, kSiginfo);
+      break;
+    case SYS_rt_sigqueueinfo:
+      p.bytes(2, kSiginfo);
+      break;
+    case SYS_rt_tgsigqueueinfo:
+      p.bytes(3, kSiginfo);
       break;
     case SYS_rt_sigreturn:
       p.add(0, CaptureKind::kFrameMask);

@@ -74,6 +74,7 @@ Module backend (dune.ko):
 Environment: DUNE_HWBED_CACHE (cache dir), DUNE_HWBED_KERNEL (pin a release, e.g.
 6.1.0-56-cloud-amd64, instead of the one linux-image-cloud-amd64 depends on),
 DUNE_HWBED_APPEND (extra kernel command-line arguments, e.g. loglevel=8 for a full boot log),
+DUNE_HWBED_CPUS (emulated CPUs, default 1; 2 to measure what needs a second CPU),
 DUNE_HWBED_CPU (the CPU: a Bochs model, default corei7_skylake_x, e.g. broadwell_ult; or
 amd-epyc, amd-epyc-rome, amd-epyc-milan for QEMU's EPYC, EPYC-Rome, EPYC-Milan).
 Exit status: 0 all passed, 1 a program failed, 2 usage, 3 missing package, 4 timeout/boot failure.
@@ -121,6 +122,8 @@ while (($#)); do
 	*) progs+=("$1"); shift ;;
 	esac
 done
+bed_cpus=${DUNE_HWBED_CPUS:-1}
+[[ $bed_cpus =~ ^[1-8]$ ]] || usage_error "DUNE_HWBED_CPUS wants 1 to 8, not '$bed_cpus'"
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || usage_error "--timeout wants a positive whole number of seconds, not '$timeout_s'"
 [[ -n $cache_dir ]] || usage_error "--cache wants a directory"
 for e in "${envs[@]}"; do

@@ -17,31 +17,38 @@ trap 'rm -rf -- "$work"' EXIT
 tree=$work/tree
 mkdir -p "$tree"
 
-# A file at its own path in the tree (symlinks resolved).
+# A file in the tree at DEST (default: its own path), symlinks resolved.
 put() {
-  mkdir -p "$tree$(dirname -- "$1")"
-  cp -L -- "$1" "$tree$1"
+  local dest=${2:-$1}
+  mkdir -p "$tree$(dirname -- "$dest")"
+  cp -L -- "$1" "$tree$dest"
 }
-# A program, its program interpreter and its libraries.
+# A program (at DEST), its program interpreter and its libraries (at their own paths).
 put_with_libs() {
-  local f lib
-  put "$1"
+  local lib
+  put "$1" "${2:-}"
   while read -r lib; do
     [[ -n $lib ]] && put "$lib"
   done < <(ldd "$1" | awk '/=> \//{print $3} /^[ \t]*\/lib64/{print $1}')
 }
-shim=$(dirname -- "$dunetrace")/../../preload/libdune_preload.so
-shim=$(readlink -f -- "$shim")
+build=$(readlink -f -- "$(dirname -- "$dunetrace")/../..")
+shim=$build/preload/libdune_preload.so
 [[ -r $shim ]] || { echo "dunetrace_bed: the shim is not at $shim"; exit 1; }
+# The build tree's files go under /hwbed/build, in the same layout (dunetrace finds its shim by
+# it): not at their own paths, which may be under /tmp, a tmpfs of its own in the guest.
+gbuild=/hwbed/build
+gdunetrace=$gbuild/tools/dunetrace/dunetrace
+gshim=$gbuild/preload/libdune_preload.so
+gprograms=$gbuild/tests/dunetrace/bin
+gheavy=$gbuild/bench/syscall_heavy
 strip --strip-debug -o "$work/dunetrace" -- "$dunetrace"
-put_with_libs "$dunetrace"
-cp -- "$work/dunetrace" "$tree$dunetrace"
-put_with_libs "$shim"
+put_with_libs "$dunetrace" "$gdunetrace"
+cp -- "$work/dunetrace" "$tree$gdunetrace"
+put_with_libs "$shim" "$gshim"
 for p in cat sort ls wc dash strace; do put_with_libs "$(command -v "$p")"; done
-for p in getppid_loop forks_threads signals; do put_with_libs "$programs/$p"; done
+for p in getppid_loop forks_threads signals; do put_with_libs "$programs/$p" "$gprograms/$p"; done
 bench_calls=${DUNETRACE_BED_BENCH:-0}
-heavy=$(readlink -f -- "$(dirname -- "$dunetrace")/../../bench/syscall_heavy")
-((bench_calls > 0)) && put_with_libs "$heavy"
+((bench_calls > 0)) && put_with_libs "$build/bench/syscall_heavy" "$gheavy"
 mkdir -p "$tree/hwbed/data"
 seq 1 300 | sed 's/^/line /' >"$tree/hwbed/data/lines.txt"
 cp /etc/services "$tree/hwbed/data/services"
@@ -56,29 +63,29 @@ cases() {
   echo "sort|\$(command -v sort) -r \$D/services"
   echo "ls|\$(command -v ls) -la \$D"
   echo "sh|\$(command -v dash) -c 'cat \$D/lines.txt | wc -l; true; exit 3'"
-  echo "getppid_loop|$programs/getppid_loop 200"
-  echo "forks_threads|$programs/forks_threads"
-  echo "signals|$programs/signals handled"
+  echo "getppid_loop|$gprograms/getppid_loop 200"
+  echo "forks_threads|$gprograms/forks_threads"
+  echo "signals|$gprograms/signals handled"
 }
 mkdir -p /tmp/st /tmp/dt
 cases | while IFS='|' read -r name cmd; do
   eval "strace -ff -qq -s 32 -o /tmp/st/\$name \$cmd" >/dev/null 2>&1 </dev/null
-  eval "DUNE_STRICT=1 $dunetrace -f -e syscall -o /tmp/dt/\$name \$cmd" >/dev/null 2>/tmp/dt/\$name.err </dev/null
+  eval "DUNE_STRICT=1 $gdunetrace -f -e syscall -o /tmp/dt/\$name \$cmd" >/dev/null 2>/tmp/dt/\$name.err </dev/null
   echo "@@DT STATUS \$name \$?"
   for f in /tmp/st/\$name.*; do sed "s|^|@@ST \$name \${f##*.} |" "\$f"; done
   sed "s|^|@@DT \$name |" /tmp/dt/\$name
   sed "s|^|@@DTERR \$name |" /tmp/dt/\$name.err
 done
 # -y: each descriptor's file, read by the shim in Dune mode.
-DUNE_STRICT=1 $dunetrace -y -e trace=openat,read,write -o /tmp/dt/y \$(command -v cat) \$D/lines.txt >/dev/null
+DUNE_STRICT=1 $gdunetrace -y -e trace=openat,read,write -o /tmp/dt/y \$(command -v cat) \$D/lines.txt >/dev/null
 sed "s|^|@@DTY |" /tmp/dt/y
 if [ $bench_calls -gt 0 ]; then
   for round in 1 2 3; do
-    echo "@@BENCH native \$($heavy $bench_calls)"
-    echo "@@BENCH strace \$(strace -o /tmp/bench.st $heavy $bench_calls)"
-    echo "@@BENCH shim \$(LD_PRELOAD=$shim DUNE_STRICT=1 $heavy $bench_calls)"
-    echo "@@BENCH dunetrace_syscall \$(DUNE_STRICT=1 $dunetrace -e syscall -o /tmp/bench.dt $heavy $bench_calls)"
-    echo "@@BENCH dunetrace_c \$(DUNE_STRICT=1 $dunetrace -c -o /tmp/bench.dtc $heavy $bench_calls)"
+    echo "@@BENCH native \$($gheavy $bench_calls)"
+    echo "@@BENCH strace \$(strace -o /tmp/bench.st $gheavy $bench_calls)"
+    echo "@@BENCH shim \$(LD_PRELOAD=$gshim DUNE_STRICT=1 $gheavy $bench_calls)"
+    echo "@@BENCH dunetrace_syscall \$(DUNE_STRICT=1 $gdunetrace -e syscall -o /tmp/bench.dt $gheavy $bench_calls)"
+    echo "@@BENCH dunetrace_c \$(DUNE_STRICT=1 $gdunetrace -c -o /tmp/bench.dtc $gheavy $bench_calls)"
   done
 fi
 echo "@@DT DONE"

@@ -184,6 +184,22 @@ TEST(DunetraceDecode, MemoryProcessSignals) {
   EXPECT_EQ(line(c), "rt_sigprocmask(SIG_SETMASK, ~[KILL], [], 8) = 0");
   c = captured(SYS_tgkill, {5, 6, static_cast<uint64_t>(SIGRTMIN + 1)}, 0);
   EXPECT_EQ(line(c), "tgkill(5, 6, SIGRT_3) = 0");  // glibc's SIGRTMIN is the kernel's 34
+  siginfo_t si{};
+  si.si_signo = SIGCHLD;
+  si.si_code = CLD_EXITED;
+  si.si_pid = 42;
+  si.si_status = 3;
+  c = captured(SYS_waitid, {P_PID, 42, a(&si), WEXITED, 0}, 0);
+  EXPECT_EQ(line(c), "waitid(P_PID, 42, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42, si_uid=0, si_status=3, "
+                     "si_utime=0, si_stime=0}, WEXITED, NULL) = 0");
+  siginfo_t q{};
+  q.si_signo = SIGUSR1;
+  q.si_code = SI_QUEUE;
+  q.si_pid = 7;
+  q.si_value.sival_int = 5;
+  c = captured(SYS_rt_sigqueueinfo, {7, SIGUSR1, a(&q)}, 0);
+  EXPECT_EQ(line(c), "rt_sigqueueinfo(7, SIGUSR1, {si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid=7, si_uid=0, si_int=5, "
+                     "si_ptr=0x5}) = 0");
   c = captured(SYS_futex, {0x7f0000000100, 129, 1}, 0);
   EXPECT_EQ(line(c), "futex(0x7f0000000100, FUTEX_WAKE_PRIVATE, 1) = 0");
 }

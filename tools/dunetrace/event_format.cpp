@@ -96,7 +96,14 @@ std::string si_code_name(int signo, int code) {
   if (signo == SIGFPE && code == FPE_INTDIV) return "FPE_INTDIV";
   if (signo == SIGILL && code == ILL_ILLOPN) return "ILL_ILLOPN";
   if (signo == SIGTRAP && code == TRAP_BRKPT) return "TRAP_BRKPT";
-  if (signo == SIGCHLD && code == CLD_EXITED) return "CLD_EXITED";
+  if (signo == SIGCHLD && code >= CLD_EXITED && code <= CLD_CONTINUED) {
+    static const char* const kCld[] = {"CLD_EXITED", "CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED",
+                                       "CLD_CONTINUED"};
+    return kCld[code - CLD_EXITED];
+  }
+  if (signo == SIGILL && code == ILL_ILLOPC) return "ILL_ILLOPC";
+  if (signo == SIGILL && code == ILL_PRVOPC) return "ILL_PRVOPC";
+  if (signo == SIGTRAP && code == TRAP_TRACE) return "TRAP_TRACE";
   return std::to_string(code);
 }
 
