@@ -322,6 +322,7 @@ void start_tracing(const char* spec) {
   if (!connect_to_dunetrace()) return;
   if (g_config.summary && !map_summary()) return;
   uint32_t mask = g_config.kinds;
+  if (g_config.summary) mask |= DUNE_EV_NO_REGS;  // counts only: no registers copied per event
   dune_set_event_listener(on_event, nullptr, mask);
 }
 

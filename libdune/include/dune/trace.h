@@ -19,6 +19,9 @@ enum dune_event_kind {
   DUNE_EV_EXEC = 1u << 7,      /* an execve(at) about to run: the image's last event if it succeeds */
 };
 #define DUNE_EV_ALL 0xffu
+/* In a listener's mask: it does not read the events' regs, which may then be
+ * NULL (the library saves copying the registers for every event). */
+#define DUNE_EV_NO_REGS 0x80000000u
 
 /* What the VM exit was for. */
 enum dune_exit_kind {

@@ -120,13 +120,16 @@ void dispatch_syscall(GuestThread& t) {
     return;
   }
   dune_tf tf;
-  t.user_state(&tf);
+  const bool regs = trace::regs_wanted();  // not with dunetrace -c
+  if (regs) t.user_state(&tf);
   if (s.nr == SYS_exit || s.nr == SYS_exit_group) {
     // They do not come back: their line is sent first, as strace's "= ?".
     dune_event ev{};
     ev.kind = DUNE_EV_SYSCALL;
     ev.flags = DUNE_EVF_NO_RETURN;
-    ev.regs = &tf;
+    ev.pid = t.tgid();
+    ev.tid = t.tid();
+    ev.regs = regs ? &tf : nullptr;
     ev.u.syscall.nr = s.nr;
     for (int i = 0; i < 6; ++i) ev.u.syscall.args[i] = s.a[i];
     trace::emit(ev);
@@ -135,8 +138,11 @@ void dispatch_syscall(GuestThread& t) {
   long ret = run_syscall(t, s);
   dune_event ev{};
   ev.kind = DUNE_EV_SYSCALL;
+  // The thread knows who it is: no getpid and gettid per event.
+  ev.pid = t.tgid();
+  ev.tid = t.tid();
   ev.cycles = trace::rdtsc() - t0;
-  ev.regs = &tf;
+  ev.regs = regs ? &tf : nullptr;
   ev.u.syscall.nr = s.nr;
   for (int i = 0; i < 6; ++i) ev.u.syscall.args[i] = s.a[i];
   // Calls that set the registers themselves (rt_sigreturn, a fork's child)

@@ -9,6 +9,7 @@ namespace dune::trace {
 static_assert(sizeof(dune_event) == 104, "struct dune_event changed size");
 
 std::atomic<uint32_t> g_mask{0};
+std::atomic<bool> g_regs_wanted{true};
 
 namespace {
 struct Listener {
@@ -25,8 +26,11 @@ int g_next_slot = 0;
 void emit(dune_event& ev) {
   Listener* l = g_listener.load(std::memory_order_acquire);
   if (!l || !l->fn) return;
-  ev.pid = static_cast<int32_t>(sys::getpid());
-  ev.tid = static_cast<int32_t>(sys::gettid());
+  // Callers that know the thread fill these in (a syscall's); others ask.
+  if (!ev.tid) {
+    ev.pid = static_cast<int32_t>(sys::getpid());
+    ev.tid = static_cast<int32_t>(sys::gettid());
+  }
   if (!ev.tsc) ev.tsc = rdtsc();
   l->fn(&ev, l->ctx);
 }
@@ -68,6 +72,7 @@ int set_listener(dune_event_fn fn, void* ctx, uint32_t mask) {
     slot.fn = fn;
     slot.ctx = ctx;
     g_listener.store(&slot, std::memory_order_release);
+    g_regs_wanted.store(!(mask & DUNE_EV_NO_REGS), std::memory_order_relaxed);
     g_mask.store(mask & DUNE_EV_ALL, std::memory_order_relaxed);
   }
   g_set_lock.unlock();

@@ -15,7 +15,11 @@ inline bool wanted(uint32_t kind) {
   return __builtin_expect(g_mask.load(std::memory_order_relaxed) & kind, 0) != 0;
 }
 
-// Sends ev to the listener (fills pid, tid and tsc).
+// Whether the listener reads the events' registers (DUNE_EV_NO_REGS: not).
+extern std::atomic<bool> g_regs_wanted;
+inline bool regs_wanted() { return g_regs_wanted.load(std::memory_order_relaxed); }
+
+// Sends ev to the listener (fills tsc, and pid and tid unless the caller did).
 void emit(dune_event& ev);
 
 inline uint64_t rdtsc() {
