@@ -24,7 +24,8 @@ struct Plan {
 // Sizes of the kernel's structs (x86-64) the decoders print.
 constexpr uint64_t kStat = 144, kStatx = 256, kTimespec = 16, kSigaction = 32, kSigset = 8, kStackT = 24,
                    kRlimit = 16, kUtsnameShown = 65 * 2, kSysinfo = 112, kRusage = 144, kTermios = 36,
-                   kWinsize = 8, kCloneArgs = 88, kItimerval = 32, kItimerspec = 32, kSiginfo = 48;
+                   kWinsize = 8, kCloneArgs = 88, kItimerval = 32, kItimerspec = 32, kSiginfo = 48,
+                   kEpollEvent = 12;
 
 }  // namespace
 
@@ -275,6 +276,13 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, C
       if (good && (a[1] == 0x5401 /* TCGETS */)) p.bytes(2, kTermios);
       if (good && (a[1] == 0x5413 /* TIOCGWINSZ */)) p.bytes(2, kWinsize);
       if (a[1] == 0x5414 /* TIOCSWINSZ */) p.bytes(2, kWinsize);
+      break;
+    case SYS_epoll_ctl:
+      if (a[1] != 2 /* EPOLL_CTL_DEL */) p.bytes(3, kEpollEvent);
+      break;
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait:
+      if (good && got > 0) p.bytes(1, (got < limit ? got : limit) * kEpollEvent);
       break;
     case SYS_sched_getaffinity:
       if (good) p.bytes(2, got);

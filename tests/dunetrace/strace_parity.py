@@ -38,6 +38,10 @@ def cases(programs, data):
                         "import socket,select,time; a,b=socket.socketpair(); a.send(b'ping');"
                         "select.select([b],[],[],1); print(b.recv(9)); s=socket.socket();"
                         "s.bind(('127.0.0.1',0)); s.listen(); time.sleep(0.01)"],
+        "python3_epoll": ["python3", "-S", "-c",
+                          "import select,os; r,w=os.pipe(); e=select.epoll(); "
+                          "e.register(r, select.EPOLLIN|select.EPOLLET); os.write(w,b'x'); "
+                          "print(e.poll(1)); e.unregister(r)"],
         "tar_gzip": ["sh", "-c", "tar -cf - /etc/os-release 2>/dev/null | gzip -c | gzip -dc | wc -c"],
         "getppid_loop": [os.path.join(programs, "getppid_loop")],
         "forks_threads": [os.path.join(programs, "forks_threads")],

@@ -29,6 +29,12 @@ constexpr Named kSpeeds[] = {
 };
 constexpr Named kEpollCtl[] = {{1, "EPOLL_CTL_ADD"}, {2, "EPOLL_CTL_DEL"}, {3, "EPOLL_CTL_MOD"}};
 constexpr Named kEpollCreate[] = {{02000000, "EPOLL_CLOEXEC"}};
+constexpr Named kEpollEvents[] = {
+    {1, "EPOLLIN"},        {2, "EPOLLPRI"},       {4, "EPOLLOUT"},        {8, "EPOLLERR"},
+    {0x10, "EPOLLHUP"},    {0x20, "EPOLLNVAL"},   {0x40, "EPOLLRDNORM"},  {0x80, "EPOLLRDBAND"},
+    {0x100, "EPOLLWRNORM"}, {0x200, "EPOLLWRBAND"}, {0x400, "EPOLLMSG"},  {0x2000, "EPOLLRDHUP"},
+    {1u << 28, "EPOLLEXCLUSIVE"}, {1u << 29, "EPOLLWAKEUP"}, {1u << 30, "EPOLLONESHOT"}, {1u << 31, "EPOLLET"},
+};
 constexpr Named kEfd[] = {{1, "EFD_SEMAPHORE"}, {02000000, "EFD_CLOEXEC"}, {04000, "EFD_NONBLOCK"}};
 constexpr Named kInotify[] = {{02000000, "IN_CLOEXEC"}, {04000, "IN_NONBLOCK"}};
 
@@ -122,17 +128,43 @@ void epoll_create1_(Ctx& c) {
   c.push(flags(c.arg(0), kEpollCreate));
   c.result(ResultStyle::kFd);
 }
+// struct epoll_event, packed on x86-64: events, then 8 bytes of data.
+Value epoll_event_value(const uint8_t* e) {
+  uint64_t data = load<uint64_t>(e, 4);
+  Value v = Value::record();
+  v.add("events", Value::txt(flags(load<uint32_t>(e, 0), kEpollEvents)));
+  v.add("data", Value::txt(fmt::format("{{u32={}, u64={}}}", static_cast<uint32_t>(data), data)));
+  return v;
+}
 void epoll_ctl_(Ctx& c) {
   c.push(c.fd(0));
   c.push(xlat(c.arg(1), kEpollCtl, "EPOLL_CTL_"));
   c.push(c.fd(2));
-  c.push(c.ptr(3));
+  const uint8_t* e = c.arg(1) != 2 ? c.object(3, 12) : nullptr;
+  c.push(e ? epoll_event_value(e) : c.ptr(3));
 }
 void epoll_wait_(Ctx& c) {
   c.push(c.fd(0));
-  c.push(c.ptr(1));
+  const Blob* b = c.ok() ? c.blob(1) : nullptr;
+  if (c.ok() && c.ret() == 0) {
+    c.push(Value::array());
+  } else if (b && b->status == dune::trace_wire::kCapOk) {
+    Value arr = Value::array();
+    size_t n = b->bytes.size() / 12;
+    for (size_t i = 0; i < n; ++i)
+      arr.add(epoll_event_value(reinterpret_cast<const uint8_t*>(b->bytes.data()) + 12 * i));
+    arr.truncated = n < static_cast<size_t>(c.ret());
+    c.push(std::move(arr));
+  } else {
+    c.push(c.ptr(1));
+  }
   c.push(c.integer(2));
   c.push(c.integer(3));
+}
+void epoll_pwait_(Ctx& c) {
+  epoll_wait_(c);
+  c.push(c.ptr(4));
+  c.push(c.ulong(5));
 }
 void eventfd2_(Ctx& c) {
   c.push(c.ulong(0));
@@ -149,6 +181,7 @@ void inotify_init1_(Ctx& c) {
 const DecoderEntry kMiscDecoders[] = {
     {SYS_ioctl, ioctl_},           {SYS_poll, poll_timeout},     {SYS_ppoll, ppoll_},
     {SYS_epoll_create1, epoll_create1_}, {SYS_epoll_ctl, epoll_ctl_}, {SYS_epoll_wait, epoll_wait_},
+    {SYS_epoll_pwait, epoll_pwait_},
     {SYS_eventfd2, eventfd2_},     {SYS_inotify_init1, inotify_init1_},
 };
 const size_t kMiscDecodersCount = sizeof kMiscDecoders / sizeof kMiscDecoders[0];
