@@ -72,6 +72,15 @@ void put_bytes(Writer& w, int arg, int sub, uint64_t addr, size_t len, CaptureRe
   w.finish(arg, sub, good ? kCapOk : kCapFault, good ? room : 0);
 }
 
+// A blob of one count: what kCount and kDirents send instead of the memory.
+void put_count_blob(Writer& w, int arg, CaptureStatus st, uint32_t count) {
+  size_t room;
+  uint8_t* dst = w.begin(4, &room);
+  if (!dst || room < 4) return;
+  std::memcpy(dst, &count, 4);
+  w.finish(arg, 0, st, 4);
+}
+
 // Counts the pointers of a NULL-terminated array (at most 1 << 20).
 void put_count(Writer& w, int arg, uint64_t addr, CaptureReader read) {
   uint32_t count = 0;
@@ -90,11 +99,7 @@ void put_count(Writer& w, int arg, uint64_t addr, CaptureReader read) {
     if (k < chunk / 8) break;
     at += chunk;
   }
-  size_t room;
-  uint8_t* dst = w.begin(4, &room);
-  if (!dst || room < 4) return;
-  std::memcpy(dst, &count, 4);
-  w.finish(arg, 0, st, 4);
+  put_count_blob(w, arg, st, count);
 }
 
 void put_dirents(Writer& w, int arg, uint64_t addr, uint64_t len, CaptureReader read) {
@@ -109,11 +114,7 @@ void put_dirents(Writer& w, int arg, uint64_t addr, uint64_t len, CaptureReader 
     ++count;
     off += reclen;
   }
-  size_t room;
-  uint8_t* dst = w.begin(4, &room);
-  if (!dst || room < 4) return;
-  std::memcpy(dst, &count, 4);
-  w.finish(arg, 0, st, 4);
+  put_count_blob(w, arg, st, count);
 }
 
 void put_iovec(Writer& w, const CaptureItem& it, uint64_t addr, uint32_t limit, CaptureReader read) {

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "program_path.h"
 #include "syscall_capture.h"
 #include "syscall_decoder.h"
 
@@ -97,24 +98,14 @@ int main(int argc, char** argv) {
     perror(out_path);
     return 2;
   }
-  // Found in PATH here, as strace does: the traced program's first
-  // syscall is the execve that succeeds.
-  std::string prog = argv[i];
-  if (prog.find('/') == std::string::npos) {
-    const char* path = getenv("PATH");
-    std::string dirs = path ? path : "/usr/bin:/bin";
-    size_t at = 0;
-    while (at <= dirs.size()) {
-      size_t end = dirs.find(':', at);
-      if (end == std::string::npos) end = dirs.size();
-      std::string cand = dirs.substr(at, end - at) + "/" + argv[i];
-      if (access(cand.c_str(), X_OK) == 0) {
-        prog = cand;
-        break;
-      }
-      at = end + 1;
-    }
+  // Found in PATH here, as strace does (and dunetrace: its lookup): the traced
+  // program's first syscall is the execve that succeeds.
+  auto found = dunetrace::find_program(argv[i]);
+  if (!found.ok()) {
+    fprintf(stderr, "decode_native: %s\n", found.error.c_str());
+    return 127;
   }
+  const std::string prog = found.value;
   pid_t child = fork();
   if (child == 0) {
     ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);

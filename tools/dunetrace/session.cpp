@@ -30,6 +30,7 @@
 #include "remote_unwinder.h"
 #include "summary_table.h"
 #include "symbolizer.h"
+#include "syscall_format.h"
 #include "syscall_capture.h"
 #include "trace_config.h"
 #include "trace_output.h"
@@ -117,8 +118,7 @@ FormatStyle format_style(const Options& o) {
 bool status_passes(const EventFilter& f, const dune_event& ev) {
   if (ev.kind != DUNE_EV_SYSCALL) return true;
   if (ev.flags & DUNE_EVF_NO_RETURN) return f.status & kStatusUnfinished;
-  int64_t r = ev.u.syscall.ret;
-  return f.status & (r < 0 && r >= -4095 ? kStatusFailed : kStatusSuccessful);
+  return f.status & (syscall_error(ev.u.syscall.ret) ? kStatusFailed : kStatusSuccessful);
 }
 
 class Session {
@@ -155,6 +155,12 @@ class Session {
   Locator locator_;
   RemoteUnwinder unwinder_;
   EventFormatter formatter_;
+  // Where a record, then the memory its syscall captured, is received.
+  struct Message {
+    TraceRecord rec;
+    char area[dune::trace_wire::kCaptureRoom];
+  };
+  std::unique_ptr<Message> message_ = std::make_unique<Message>();
   std::unique_ptr<PrivateDir> dir_;
   SharedSummary summary_;
   UniqueFd listen_fd_, signal_fd_;
@@ -309,15 +315,10 @@ void Session::accept_all() {
 }
 
 bool Session::read_client(int fd) {
-  // A record, then the memory its syscall captured.
-  struct Message {
-    TraceRecord rec;
-    char area[dune::trace_wire::kCaptureRoom];
-  };
-  auto m = std::make_unique<Message>();
+  Message* m = message_.get();
   for (;;) {
     TraceRecord& rec = m->rec;
-    iovec iov{m.get(), sizeof *m};
+    iovec iov{m, sizeof *m};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
     msghdr msg{};
     msg.msg_iov = &iov;

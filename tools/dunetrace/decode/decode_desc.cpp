@@ -30,7 +30,7 @@ void fd_only(Ctx& c) { c.push(c.fd(0)); }
 
 void io_buffer(Ctx& c, bool filled) {
   c.push(c.fd(0));
-  c.push(filled ? (c.ok() ? c.bytes(1, static_cast<uint64_t>(c.ret())) : c.ptr(1)) : c.bytes(1, c.arg(2)));
+  c.push(filled ? (c.filled(1)) : c.bytes(1, c.arg(2)));
   c.push(c.ulong(2));
 }
 void read_(Ctx& c) { io_buffer(c, true); }
@@ -170,8 +170,7 @@ Value fd_pair(Ctx& c, int i) {
 void pipe_(Ctx& c) { c.push(fd_pair(c, 0)); }
 void pipe2_(Ctx& c) {
   c.push(fd_pair(c, 0));
-  uint64_t f = c.arg(1);
-  c.push(f ? flags(f, kDescFlags) : std::string("0"));
+  c.push(flags(c.arg(1), kDescFlags));
 }
 
 void sendfile_(Ctx& c) {

@@ -58,8 +58,7 @@ std::string mode_text(uint32_t mode, bool with_type) {
 std::string makedev_text(uint64_t dev) {
   auto major = static_cast<uint32_t>(((dev >> 32) & 0xfffff000) | ((dev >> 8) & 0xfff));
   auto minor = static_cast<uint32_t>(((dev >> 12) & 0xffffff00) | (dev & 0xff));
-  auto h = [](uint32_t v) { return v ? fmt::format("{:#x}", v) : std::string("0"); };
-  return fmt::format("makedev({}, {})", h(major), h(minor));
+  return fmt::format("makedev({}, {})", c_hex(major), c_hex(minor));
 }
 
 void open_tail(Ctx& c, int flags_arg) {
@@ -213,13 +212,13 @@ void symlinkat_(Ctx& c) {
 }
 void readlink_(Ctx& c) {
   c.push(c.path(0));
-  c.push(c.ok() ? c.bytes(1, static_cast<uint64_t>(c.ret())) : c.ptr(1));
+  c.push(c.filled(1));
   c.push(c.ulong(2));
 }
 void readlinkat_(Ctx& c) {
   c.push(c.dirfd(0));
   c.push(c.path(1));
-  c.push(c.ok() ? c.bytes(2, static_cast<uint64_t>(c.ret())) : c.ptr(2));
+  c.push(c.filled(2));
   c.push(c.ulong(3));
 }
 void chown_(Ctx& c) {
@@ -272,7 +271,7 @@ constexpr Named kXattrFlags[] = {{1, "XATTR_CREATE"}, {2, "XATTR_REPLACE"}};
 // The value a getxattr returned: bytes (strace shows them as a string).
 Value xattr_value(Ctx& c, int i) {
   if (!c.arg(i)) return Value::txt("NULL");
-  return c.ok() ? c.bytes(i, static_cast<uint64_t>(c.ret())) : c.ptr(i);
+  return c.filled(i);
 }
 void getxattr_(Ctx& c) {
   c.push(c.path(0));
@@ -302,7 +301,7 @@ void fsetxattr_(Ctx& c) {
 }
 void listxattr_(Ctx& c) {
   c.push(c.path(0));
-  c.push(c.arg(1) ? (c.ok() ? c.bytes(1, static_cast<uint64_t>(c.ret())) : c.ptr(1)) : Value::txt("NULL"));
+  c.push(c.arg(1) ? (c.filled(1)) : Value::txt("NULL"));
   c.push(c.ulong(2));
 }
 

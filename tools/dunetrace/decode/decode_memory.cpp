@@ -45,7 +45,7 @@ void mmap_(Ctx& c) {
   c.push(prot_text(c.arg(2)));
   c.push(map_flags(c.arg(3)));
   c.push(c.fd(4));
-  c.push(c.arg(5) ? fmt::format("{:#x}", c.arg(5)) : std::string("0"));
+  c.push(c_hex(c.arg(5)));
   c.result(ResultStyle::kHex);
 }
 void mprotect_(Ctx& c) {

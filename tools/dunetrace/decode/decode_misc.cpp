@@ -44,9 +44,7 @@ std::string ioctl_name(uint64_t req) {
   uint32_t dir = (req >> 30) & 3, type = (req >> 8) & 0xff, nr = req & 0xff, size = (req >> 16) & 0x3fff;
   if (dir == 0 && size == 0) return fmt::format("{:#x}", req);
   static const char* const kDir[] = {"_IOC_NONE", "_IOC_WRITE", "_IOC_READ", "_IOC_READ|_IOC_WRITE"};
-  // C's %#x: 0 is "0".
-  auto h = [](uint32_t v) { return v ? fmt::format("{:#x}", v) : std::string("0"); };
-  return fmt::format("_IOC({}, {}, {}, {})", kDir[dir], h(type), h(nr), h(size));
+  return fmt::format("_IOC({}, {}, {}, {})", kDir[dir], c_hex(type), c_hex(nr), c_hex(size));
 }
 
 void ioctl_(Ctx& c) {

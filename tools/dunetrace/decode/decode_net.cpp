@@ -167,7 +167,7 @@ void sendto_(Ctx& c) {
 }
 void recvfrom_(Ctx& c) {
   c.push(c.fd(0));
-  c.push(c.ok() ? c.bytes(1, static_cast<uint64_t>(c.ret())) : c.ptr(1));
+  c.push(c.filled(1));
   c.push(c.ulong(2));
   c.push(flags(c.arg(3), kMsgFlags));
   c.push(c.ptr(4));

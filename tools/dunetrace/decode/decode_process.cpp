@@ -246,7 +246,7 @@ void futex_(Ctx& c) {
 
 void getrandom_(Ctx& c) {
   // strace shows random bytes in hex escapes.
-  Value v = c.ok() ? c.bytes(0, static_cast<uint64_t>(c.ret())) : c.ptr(0);
+  Value v = c.filled(0);
   if (v.kind == Value::kString) {
     size_t n = v.text.size() > static_cast<size_t>(c.style.string_limit) ? static_cast<size_t>(c.style.string_limit)
                                                                           : v.text.size();

@@ -63,6 +63,9 @@ class Ctx {
   // Bytes the call read or wrote at argument i: full is how many there were
   // (the capture holds the first -s).
   Value bytes(int i, uint64_t full) const;
+  // The bytes a successful call filled at argument i (its result says how
+  // many); the address when it failed.
+  Value filled(int i) const { return ok() ? bytes(i, static_cast<uint64_t>(ret())) : ptr(i); }
   // The captured bytes of argument i when they hold a whole struct of n bytes.
   const uint8_t* object(int i, size_t n) const;
   template <typename T>

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "syscall_capture.h"
+#include "syscall_format.h"
 
 namespace dunetrace::decode {
 
@@ -33,7 +34,7 @@ struct SyscallCall {
       if (b.arg == arg && b.sub == sub) return &b;
     return nullptr;
   }
-  bool failed() const { return ret < 0 && ret >= -4095; }
+  bool failed() const { return syscall_error(ret) != 0; }
 };
 
 // Reads the capture area of a trace record into call->blobs (false: malformed).

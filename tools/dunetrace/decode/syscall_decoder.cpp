@@ -67,7 +67,7 @@ std::string result_text(const Decoded& d, const SyscallCall& call, const DecodeS
   if (call.failed()) return format_syscall_result(call.ret);
   std::string s;
   switch (d.result) {
-    case ResultStyle::kHex: s = call.ret ? fmt::format("= {:#x}", static_cast<uint64_t>(call.ret)) : "= 0"; break;
+    case ResultStyle::kHex: s = "= " + c_hex(static_cast<uint64_t>(call.ret)); break;
     case ResultStyle::kOctal: s = "= " + octal(static_cast<uint64_t>(call.ret)); break;
     case ResultStyle::kFd:
       s = "= " + (style.fd_paths ? fd_text(static_cast<int>(call.ret), call.fd_paths[6]) : std::to_string(call.ret));

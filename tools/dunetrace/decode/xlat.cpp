@@ -39,6 +39,8 @@ std::string flags(uint64_t v, const Named* table, size_t n, const char* zero) {
 
 std::string octal(uint64_t v) { return v ? fmt::format("0{:o}", v) : "000"; }
 
+std::string c_hex(uint64_t v) { return v ? fmt::format("{:#x}", v) : "0"; }
+
 std::string address(uint64_t v) { return v ? fmt::format("{:#x}", v) : "NULL"; }
 
 namespace {

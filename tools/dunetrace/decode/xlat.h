@@ -35,6 +35,8 @@ std::string flags(uint64_t v, const Named (&t)[N], const char* zero = "0") {
 
 // "0755", "0" (octal as strace prints modes).
 std::string octal(uint64_t v);
+// C's "%#x": "0x1f", and "0" for 0 (fmt's {:#x} gives "0x0").
+std::string c_hex(uint64_t v);
 // "0x7f..." or "NULL".
 std::string address(uint64_t v);
 // "SIGINT", "SIGRTMIN", "SIGRT_3", or the number.
