@@ -1,4 +1,5 @@
 // capture_plan.cpp - what each syscall's line needs copied (syscall_capture.h).
+#include <fcntl.h>
 #include <sys/syscall.h>
 
 #include "syscall_capture.h"
@@ -335,6 +336,19 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, C
     default: break;
   }
   return p.n;
+}
+
+bool returns_fd(long nr, const uint64_t (&a)[6]) {
+  switch (nr) {
+    case SYS_open: case SYS_openat: case SYS_openat2: case SYS_creat: case SYS_dup: case SYS_dup2:
+    case SYS_dup3: case SYS_socket: case SYS_accept: case SYS_accept4: case SYS_epoll_create:
+    case SYS_epoll_create1: case SYS_eventfd: case SYS_eventfd2: case SYS_memfd_create: case SYS_pidfd_open:
+    case SYS_signalfd: case SYS_signalfd4: case SYS_timerfd_create: case SYS_inotify_init:
+    case SYS_inotify_init1: case SYS_userfaultfd: case SYS_pidfd_getfd: case SYS_open_tree:
+    case SYS_fsopen: case SYS_fsmount: case SYS_perf_event_open: return true;
+    case SYS_fcntl: return a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC;
+    default: return false;
+  }
 }
 
 }  // namespace dune::trace_wire

@@ -56,6 +56,10 @@ struct BlobHeader {
 int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit,
                  CaptureItem (&out)[kMaxCaptureItems]);
 
+// Whether a successful call's result is a new descriptor: -y names its file,
+// and the line shows it as one.
+bool returns_fd(long nr, const uint64_t (&a)[6]);
+
 // Reads guest memory; false where it cannot.
 using CaptureReader = bool (*)(uint64_t addr, void* dst, size_t n);
 

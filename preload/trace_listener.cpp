@@ -24,6 +24,7 @@
 #include "syscalls/fd_args.h"
 #include "trace_config.h"
 #include "trace_protocol.h"
+#include "trace_ring.h"
 
 namespace dune {
 
@@ -37,6 +38,7 @@ constinit TraceConfig g_config;
 constinit int g_socket = -1;  // the own_fds name of the connection
 constinit SummaryTable* g_summary = nullptr;
 constinit std::atomic<bool> g_gone{false};  // dunetrace went away
+constinit void* g_ring = nullptr;  // the connection's ring (trace_ring.h); shared with forked children
 
 long raw_close(int fd) { return sys::close(fd); }
 
@@ -116,16 +118,9 @@ void send_plain(int fd, const TraceRecord& rec, size_t len) {
   gone(r);
 }
 
-// Sends rec with one end of a socket pair and waits on the other until
-// dunetrace answers or drops it.
-void send_and_wait(int fd, TraceRecord& rec, size_t len) {
-  int pair[2];
-  if (sys::syscall6(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, reinterpret_cast<long>(pair)) != 0) {
-    rec.flags &= ~trace_wire::kWantsAck;
-    send_plain(fd, rec, len);
-    return;
-  }
-  iovec iov{&rec, len};
+// Sends rec with fd passed along (SCM_RIGHTS).
+long send_with_fd(int sock, const TraceRecord& rec, size_t len, int fd) {
+  iovec iov{const_cast<TraceRecord*>(&rec), len};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -136,11 +131,24 @@ void send_and_wait(int fd, TraceRecord& rec, size_t len) {
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cm), &pair[1], sizeof(int));
+  std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
   long r;
   do {
-    r = sys::syscall6(SYS_sendmsg, fd, reinterpret_cast<long>(&msg), MSG_NOSIGNAL);
+    r = sys::syscall6(SYS_sendmsg, sock, reinterpret_cast<long>(&msg), MSG_NOSIGNAL);
   } while (r == -EINTR);
+  return r;
+}
+
+// Sends rec with one end of a socket pair and waits on the other until
+// dunetrace answers or drops it.
+void send_and_wait(int fd, TraceRecord& rec, size_t len) {
+  int pair[2];
+  if (sys::syscall6(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, reinterpret_cast<long>(pair)) != 0) {
+    rec.flags &= ~trace_wire::kWantsAck;
+    send_plain(fd, rec, len);
+    return;
+  }
+  long r = send_with_fd(fd, rec, len, pair[1]);
   raw_close(pair[1]);
   if (!gone(r)) {
     char answer;
@@ -149,6 +157,49 @@ void send_and_wait(int fd, TraceRecord& rec, size_t len) {
     } while (r == -EINTR);
   }
   raw_close(pair[0]);
+}
+
+// Puts rec (len bytes with what follows it) in the ring; false if it has to
+// go on the socket. A full ring is emptied first: dunetrace answers the
+// request once it has taken every record (one wait per kRingSlots records).
+bool put_in_ring(int fd, const TraceRecord& rec, size_t len) {
+  using trace_wire::RingPut;
+  RingPut p = trace_wire::ring_put(g_ring, &rec, len);
+  if (p == RingPut::kFull) {
+    TraceRecord full;
+    full.event = {};
+    std::memset(&full.regs, 0, sizeof full.regs);
+    full.flags = trace_wire::kRingFull | trace_wire::kWantsAck;
+    send_and_wait(fd, full, sizeof full);
+    // Still full (a record of this thread's, interrupted, holds dunetrace up): the socket.
+    p = trace_wire::ring_put(g_ring, &rec, len);
+  }
+  return p == RingPut::kDone;
+}
+
+// The connection's ring, passed to dunetrace; without one every record goes
+// on the socket.
+void make_ring(int sock) {
+  long fd = sys::syscall6(SYS_memfd_create, reinterpret_cast<long>("dunetrace-ring"), MFD_CLOEXEC);
+  if (fd < 0) return;
+  long mem = -1;
+  if (sys::syscall6(SYS_ftruncate, fd, static_cast<long>(trace_wire::kRingBytes)) == 0)
+    mem = sys::mmap(nullptr, trace_wire::kRingBytes, PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(fd), 0);
+  if (!sys::is_error(mem)) {
+    trace_wire::ring_init(reinterpret_cast<void*>(mem), trace_wire::kVersion);
+    TraceRecord hello;
+    hello.event = {};
+    std::memset(&hello.regs, 0, sizeof hello.regs);
+    hello.flags = trace_wire::kRingHello;
+    if (send_with_fd(sock, hello, sizeof hello, static_cast<int>(fd)) >= 0) {
+      // The library's memory, not the program's: never mirrored into the guest.
+      own_mappings::add(static_cast<uint64_t>(mem), static_cast<uint64_t>(mem) + trace_wire::kRingBytes);
+      g_ring = reinterpret_cast<void*>(mem);
+    } else {
+      sys::munmap(reinterpret_cast<void*>(mem), trace_wire::kRingBytes);
+    }
+  }
+  raw_close(static_cast<int>(fd));
 }
 
 bool read_guest(uint64_t addr, void* dst, size_t n) { return copy_from_guest(dst, addr, n); }
@@ -174,18 +225,6 @@ size_t put_fd_path(int arg, long fd, uint8_t* area, size_t room) {
   return sizeof h + static_cast<size_t>(got);
 }
 
-// Syscalls whose result is a new descriptor (-y names its file).
-bool returns_fd(long nr, const uint64_t (&a)[6]) {
-  switch (nr) {
-    case SYS_open: case SYS_openat: case SYS_openat2: case SYS_creat: case SYS_dup: case SYS_dup2:
-    case SYS_dup3: case SYS_socket: case SYS_accept: case SYS_accept4: case SYS_epoll_create1:
-    case SYS_eventfd2: case SYS_memfd_create: case SYS_pidfd_open: case SYS_signalfd4:
-    case SYS_timerfd_create: case SYS_inotify_init1: return true;
-    case SYS_fcntl: return a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC;
-    default: return false;
-  }
-}
-
 // The memory a syscall's line shows (and with -y its descriptors' files),
 // copied now, while the thread waits: the string the call saw.
 uint32_t capture_syscall(const dune_event& ev, uint8_t* area, size_t room) {
@@ -203,7 +242,7 @@ uint32_t capture_syscall(const dune_event& ev, uint8_t* area, size_t room) {
       if (is_fd && static_cast<int>(sc.args[i]) != AT_FDCWD)
         used += put_fd_path(i, static_cast<int>(sc.args[i]), area + used, room - used);
     }
-    if (ev.kind == DUNE_EV_SYSCALL && sc.ret >= 0 && returns_fd(static_cast<long>(sc.nr), sc.args))
+    if (ev.kind == DUNE_EV_SYSCALL && sc.ret >= 0 && trace_wire::returns_fd(static_cast<long>(sc.nr), sc.args))
       used += put_fd_path(trace_wire::kResultArg, sc.ret, area + used, room - used);
   }
   return static_cast<uint32_t>(used);
@@ -229,7 +268,7 @@ void send_event(const dune_event* ev, TraceRecord& rec, size_t len) {
   if (needs_ack(*ev)) {
     rec.flags |= trace_wire::kWantsAck;
     send_and_wait(fd, rec, len);
-  } else {
+  } else if (!g_ring || !put_in_ring(fd, rec, len)) {
     send_plain(fd, rec, len);
   }
 }
@@ -320,7 +359,11 @@ void start_tracing(const char* spec) {
   // Not followed: only the first process (and its exec'd images) reports.
   if (!g_config.follow && sys::getpid() != g_config.root) return;
   if (!connect_to_dunetrace()) return;
-  if (g_config.summary && !map_summary()) return;
+  if (g_config.summary) {
+    if (!map_summary()) return;
+  } else {
+    make_ring(own_fds::current(g_socket));
+  }
   uint32_t mask = g_config.kinds;
   if (g_config.summary) mask |= DUNE_EV_NO_REGS;  // counts only: no registers copied per event
   dune_set_event_listener(on_event, nullptr, mask);

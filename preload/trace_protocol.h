@@ -10,6 +10,10 @@
 // records all travel on one connection, in order, so dunetrace has handled
 // every earlier one, with the image's mappings still there, when it answers.
 //
+// Records that need no wait go through a shared-memory ring instead, one per
+// connection (trace_ring.h), which dunetrace empties before it reads the
+// connection's socket.
+//
 // With -c nothing is sent per event: every process adds its events to a
 // SummaryTable in a file dunetrace created, mapped shared (atomics only).
 #pragma once
@@ -23,11 +27,14 @@
 namespace dune::trace_wire {
 
 constexpr uint32_t kRecordMagic = 0x31525444;  // "DTR1"
-constexpr uint16_t kVersion = 3;  // 2: DUNE_EV_EXEC records; 3: captured syscall memory
+constexpr uint16_t kVersion = 4;  // 2: DUNE_EV_EXEC records; 3: captured syscall memory; 4: the ring
 
 enum RecordFlags : uint16_t {
   kHasRegs = 1,   // regs holds the guest registers at the event
   kWantsAck = 2,  // the thread waits for dunetrace (an fd came with the record)
+  // No event (kind 0), only these:
+  kRingHello = 4,  // the fd that came with it is the connection's ring (trace_ring.h)
+  kRingFull = 8,   // with kWantsAck: the ring is full; answered once it is emptied
 };
 
 struct TraceRecord {

@@ -46,8 +46,9 @@ put_with_libs "$dunetrace" "$gdunetrace"
 cp -- "$work/dunetrace" "$tree$gdunetrace"
 put_with_libs "$shim" "$gshim"
 for p in cat sort ls wc dash strace; do put_with_libs "$(command -v "$p")"; done
-for p in getppid_loop forks_threads signals; do put_with_libs "$programs/$p" "$gprograms/$p"; done
+for p in getppid_loop forks_threads signals ring_stress; do put_with_libs "$programs/$p" "$gprograms/$p"; done
 bench_calls=${DUNETRACE_BED_BENCH:-0}
+ring_threads=3 ring_calls=1500
 ((bench_calls > 0)) && put_with_libs "$build/bench/syscall_heavy" "$gheavy"
 mkdir -p "$tree/hwbed/data"
 seq 1 300 | sed 's/^/line /' >"$tree/hwbed/data/lines.txt"
@@ -76,6 +77,10 @@ cases | while IFS='|' read -r name cmd; do
   sed "s|^|@@DT \$name |" /tmp/dt/\$name
   sed "s|^|@@DTERR \$name |" /tmp/dt/\$name.err
 done
+# The ring: more records at once than it holds, from 6 threads of 2 processes; every line must come.
+DUNE_STRICT=1 $gdunetrace -f -e trace=getpgid -o /tmp/dt/ring $gprograms/ring_stress $ring_threads $ring_calls
+echo "@@DT STATUS ring \$?"
+sed "s|^|@@DTR |" /tmp/dt/ring
 # -y: each descriptor's file, read by the shim in Dune mode.
 DUNE_STRICT=1 $gdunetrace -y -e trace=openat,read,write -o /tmp/dt/y \$(command -v cat) \$D/lines.txt >/dev/null
 sed "s|^|@@DTY |" /tmp/dt/y
@@ -116,6 +121,22 @@ grep -a -q -E '^@@DTY read\(3</hwbed/data/lines.txt>, "line 1\\nline 2' "$work/t
   exit 1
 }
 grep -a '^@@DTY' "$work/traces.log" | sed 's/^@@DTY /  -y: /' | head -8
+# The ring case: per thread, getpgid(0) .. getpgid(N-1), each once and in order.
+awk -v threads=$ring_threads -v calls=$ring_calls '
+  /^@@DT STATUS ring / { status = $4 }
+  /^@@DTR / && /getpgid\(/ {
+    if (!match($0, /tid [0-9]+\]/)) { bad++; next }
+    tid = substr($0, RSTART + 4, RLENGTH - 5)
+    match($0, /getpgid\([0-9]+\)/)
+    k = substr($0, RSTART + 8, RLENGTH - 9) + 0
+    if (k != next_of[tid] + 0) { if (bad++ < 5) print "  thread " tid ": getpgid(" k ") where getpgid(" next_of[tid] + 0 ") was due" }
+    next_of[tid] = k + 1; lines++
+  }
+  END {
+    n = 0; for (t in next_of) n++
+    printf "ring: %d getpgid lines from %d threads (want %d from %d), %d out of order, status %s\n", lines, n, 2 * threads * calls, 2 * threads, bad, status
+    exit !(status == 0 && bad == 0 && n == 2 * threads && lines == 2 * threads * calls)
+  }' "$work/traces.log" || { echo "dunetrace_bed: the ring case lost or reordered lines"; exit 1; }
 if ((bench_calls > 0)); then
   echo "In the bed: $bench_calls getppid calls of bench/syscall_heavy, three rounds; median cycles per call:"
   for way in native strace shim dunetrace_syscall dunetrace_c; do

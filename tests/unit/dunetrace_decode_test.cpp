@@ -261,6 +261,13 @@ TEST(DunetraceDecode, JsonKeepsStructure) {
   std::string j = args_json(d, s);
   EXPECT_EQ(j.substr(0, 21), R"(["/bin/x",["a\"b"],{")");
   EXPECT_NE(j.find(R"("comment":"0 vars")"), std::string::npos);
+  // What the call found and what it left: strace's "=>", an object in JSON.
+  uint64_t args3[11] = {CLONE_PARENT_SETTID | CLONE_VM, 0, 0, 0x7f0000000300, SIGCHLD, 0, 0, 0, 0, 0, 0};
+  c = captured(SYS_clone3, {a(args3), sizeof args3}, 99);
+  EXPECT_EQ(line(c), "clone3({flags=CLONE_VM|CLONE_PARENT_SETTID, parent_tid=0x7f0000000300, exit_signal=SIGCHLD, "
+                     "stack=NULL, stack_size=0} => {parent_tid=[99]}, 88) = 99");
+  d = decode_syscall(c, s);
+  EXPECT_NE(args_json(d, s).find(R"(,"out":{"parent_tid":[99]}},88])"), std::string::npos) << args_json(d, s);
   struct stat st {};
   st.st_mode = S_IFDIR | 0755;
   c = captured(SYS_fstat, {3, a(&st)}, 0);

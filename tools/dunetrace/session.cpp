@@ -1,9 +1,7 @@
 #include "session.h"
 
 #include <dune/trace.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -20,14 +18,16 @@
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
-#include <new>
 
 #include "elf_image.h"
 #include "event_format.h"
+#include "launch.h"
 #include "locator.h"
 #include "private_dir.h"
 #include "process_maps.h"
 #include "remote_unwinder.h"
+#include "shared_summary.h"
+#include "ring_reader.h"
 #include "summary_table.h"
 #include "symbolizer.h"
 #include "syscall_format.h"
@@ -36,7 +36,6 @@
 #include "trace_output.h"
 #include "unique_fd.h"
 
-extern char** environ;
 
 namespace dunetrace {
 
@@ -72,28 +71,6 @@ double measure_tsc_hz() {
   double secs = static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e9;
   return secs > 0 ? static_cast<double>(t1 - t0) / secs : 0;
 }
-
-// The summary table, in a file of the private directory that every traced
-// process maps shared.
-class SharedSummary {
- public:
-  bool create(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd || ftruncate(fd.get(), static_cast<off_t>(bytes())) != 0) return false;
-    void* m = mmap(nullptr, bytes(), PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-    if (m == MAP_FAILED) return false;
-    table_ = new (m) SummaryTable();
-    return true;
-  }
-  ~SharedSummary() {
-    if (table_) munmap(table_, bytes());
-  }
-  const SummaryTable* table() const { return table_; }
-
- private:
-  static size_t bytes() { return (sizeof(SummaryTable) + 4095) & ~size_t{4095}; }
-  SummaryTable* table_ = nullptr;
-};
 
 FormatStyle format_style(const Options& o) {
   FormatStyle s;
@@ -136,13 +113,19 @@ class Session {
   bool listen_on(const std::string& path);
   bool setup_signals();
   TraceConfig trace_config() const;
-  // Starts the program; -1 and a message if it cannot be run.
-  pid_t launch(const std::string& program, const std::string& shim, const TraceConfig& cfg);
   void loop();
   void on_signals();
   void accept_all();
-  // Reads what a client sent; false at its end.
-  bool read_client(int fd);
+  // A traced process's connection (forked children share it) and its ring.
+  struct Client {
+    UniqueFd fd;
+    std::unique_ptr<RingReader> ring;
+  };
+  // Reads what a client sent, its ring first; false at its end.
+  bool read_client(Client& c);
+  // Takes what is in the client's ring; wait_ns: how long a record still
+  // being written is waited for.
+  void drain_ring(Client& c, long wait_ns);
   void handle(const TraceRecord& rec, std::string_view captures);
   bool done() const;
   int finish();
@@ -164,7 +147,8 @@ class Session {
   std::unique_ptr<PrivateDir> dir_;
   SharedSummary summary_;
   UniqueFd listen_fd_, signal_fd_;
-  std::list<UniqueFd> clients_;
+  std::list<Client> clients_;
+  RingReader::RecordFn on_ring_record_ = [this](const TraceRecord& r, std::string_view c) { handle(r, c); };
   sigset_t old_mask_{};
   sighandler_t old_sigpipe_ = SIG_DFL;
   pid_t root_ = -1;
@@ -229,61 +213,6 @@ TraceConfig Session::trace_config() const {
   return c;
 }
 
-pid_t Session::launch(const std::string& program, const std::string& shim, const TraceConfig& cfg) {
-  int status_pipe[2];
-  if (pipe2(status_pipe, O_CLOEXEC) != 0) {
-    say(std::string("pipe: ") + std::strerror(errno));
-    return -1;
-  }
-  UniqueFd rd(status_pipe[0]), wr(status_pipe[1]);
-  pid_t pid = fork();
-  if (pid < 0) {
-    say(std::string("fork: ") + std::strerror(errno));
-    return -1;
-  }
-  if (pid == 0) {
-    // The program's signal state is its own, as if dunetrace were not there.
-    signal(SIGPIPE, old_sigpipe_ == SIG_ERR ? SIG_DFL : old_sigpipe_);
-    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-    TraceConfig mine = cfg;
-    mine.root = getpid();
-    std::vector<std::string> env;
-    std::string preload = shim;
-    for (char** e = environ; *e; ++e) {
-      std::string_view v = *e;
-      if (v.substr(0, 11) == "LD_PRELOAD=") {
-        if (v.size() > 11) preload += ":" + std::string(v.substr(11));
-      } else if (v.substr(0, 11) != "DUNE_TRACE=") {
-        env.emplace_back(v);
-      }
-    }
-    env.push_back("LD_PRELOAD=" + preload);
-    env.push_back("DUNE_TRACE=" + encode_trace_config(mine));
-    std::vector<char*> envp, argv;
-    for (auto& s : env) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args = opts_.command;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    execve(program.c_str(), argv.data(), envp.data());
-    int err = errno;
-    (void)!::write(wr.get(), &err, sizeof err);
-    _exit(kExitCannotRun);
-  }
-  wr.reset();
-  int err = 0;
-  ssize_t n;
-  do {
-    n = ::read(rd.get(), &err, sizeof err);
-  } while (n < 0 && errno == EINTR);
-  if (n == sizeof err) {
-    say("cannot run '" + program + "': " + std::strerror(err));
-    waitpid(pid, nullptr, 0);
-    return -1;
-  }
-  return pid;
-}
-
 void Session::on_signals() {
   signalfd_siginfo si;
   while (::read(signal_fd_.get(), &si, sizeof si) == sizeof si) {
@@ -310,11 +239,19 @@ void Session::accept_all() {
   for (;;) {
     int fd = accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) return;
-    clients_.emplace_back(fd);
+    clients_.push_back(Client{UniqueFd(fd), nullptr});
   }
 }
 
-bool Session::read_client(int fd) {
+void Session::drain_ring(Client& c, long wait_ns) {
+  if (c.ring) c.ring->drain(on_ring_record_, wait_ns);
+}
+
+bool Session::read_client(Client& c) {
+  // A record on the socket comes after the ring's records of the same thread:
+  // those first. One being written is waited for a while (its writer may be
+  // this thread, interrupted by a signal whose record this is: then not long).
+  constexpr long kRingWaitNs = 20 * 1000 * 1000;
   Message* m = message_.get();
   for (;;) {
     TraceRecord& rec = m->rec;
@@ -325,22 +262,34 @@ bool Session::read_client(int fd) {
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
-    ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    if (n < 0) return errno == EAGAIN || errno == EINTR;
-    if (n == 0) return false;
-    // The waiting thread goes on when this closes: after the event is handled.
-    UniqueFd ack;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-        int passed;
-        std::memcpy(&passed, CMSG_DATA(c), sizeof passed);
-        ack.reset(passed);
+    ssize_t n = recvmsg(c.fd.get(), &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+    if (n <= 0) {
+      // Every writer is gone: what is in the ring is all there will be.
+      if (c.ring) c.ring->drain_final(on_ring_record_);
+      return false;
+    }
+    // The waiting thread goes on when this closes: after the event is handled
+    // (with a hello, the fd is the ring).
+    UniqueFd passed;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+        passed.reset(fd);
       }
     }
-    if (n < static_cast<ssize_t>(sizeof rec) || rec.magic != dune::trace_wire::kRecordMagic ||
-        rec.version != dune::trace_wire::kVersion || (msg.msg_flags & MSG_TRUNC) ||
-        static_cast<size_t>(n) != sizeof rec + rec.capture_len)
+    if ((msg.msg_flags & MSG_TRUNC) || !record_intact(rec, static_cast<size_t>(n)))
       continue;  // not ours: dropped
+    if (rec.flags & dune::trace_wire::kRingHello) {
+      if (!c.ring && passed) c.ring = RingReader::attach(passed.get());
+      continue;
+    }
+    if (rec.flags & dune::trace_wire::kRingFull) {
+      drain_ring(c, 0);  // the writer waits for room: the ring's records, then the answer
+      continue;
+    }
+    drain_ring(c, kRingWaitNs);
     handle(rec, std::string_view(m->area, rec.capture_len));
   }
 }
@@ -439,35 +388,41 @@ bool Session::done() const {
 }
 
 void Session::loop() {
-  // While events flow, dunetrace collects them every kBatchNs instead of
-  // sleeping in poll on the sockets: a sender that finds dunetrace asleep
-  // pays for waking it (an IPI, dear in a VM), more than for the event.
-  constexpr long kBatchNs = 100 * 1000;
-  constexpr int kQuietRounds = 20;  // then back to sleeping until something comes
-  // With one CPU there is no other CPU to wake: a sender whose queue is full
-  // (10 records) would wait for the end of the nap, idle; there dunetrace
-  // sleeps on the sockets themselves (docs/platform-notes.md).
-  const bool batch = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+  // Records come through the rings without waking dunetrace: it collects them
+  // every kBatchNs while they flow and every kIdleNs otherwise (a line shows
+  // that much later at most). Records on the sockets (waits, and everything
+  // when a process has no ring) wake it at once.
+  constexpr long kIdleNs = 10 * 1000 * 1000;
+  // With several CPUs the nap is short and on the signals alone: a sender
+  // that finds dunetrace asleep on its socket pays for waking it (an IPI,
+  // dear in a VM), more than for the event. With one CPU there is no other
+  // CPU to wake, and a sender whose socket queue is full would wait for the
+  // end of the nap (docs/platform-notes.md): dunetrace sleeps on the sockets,
+  // longer, while the program fills its ring.
+  const bool several_cpus = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+  const long batch_ns = several_cpus ? 100 * 1000 : 1000 * 1000;
+  constexpr int kQuietRounds = 20;  // then back to the idle pace
   int busy = 0;
   while (!done()) {
     std::vector<pollfd> fds;
     fds.push_back({signal_fd_.get(), POLLIN, 0});
-    if (busy > 0 && batch) {
-      timespec nap{0, kBatchNs};
-      ppoll(fds.data(), 1, &nap, nullptr);
-    } else {
+    bool signals_only = busy > 0 && several_cpus;
+    if (!signals_only) {
       fds.push_back({listen_fd_.get(), POLLIN, 0});
-      for (auto& c : clients_) fds.push_back({c.get(), POLLIN, 0});
-      if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
-        say(std::string("poll: ") + std::strerror(errno));
-        return;
-      }
+      for (auto& c : clients_) fds.push_back({c.fd.get(), POLLIN, 0});
+    }
+    long ns = busy > 0 ? batch_ns : kIdleNs;
+    timespec nap{ns / 1000000000, ns % 1000000000};
+    if (ppoll(fds.data(), fds.size(), &nap, nullptr) < 0 && errno != EINTR) {
+      say(std::string("ppoll: ") + std::strerror(errno));
+      return;
     }
     if (fds[0].revents) on_signals();
     uint64_t before = event_no_;
     accept_all();
     for (auto it = clients_.begin(); it != clients_.end();) {
-      if (read_client(it->get()))
+      drain_ring(*it, 0);
+      if (read_client(*it))
         ++it;
       else
         it = clients_.erase(it);
@@ -475,9 +430,12 @@ void Session::loop() {
     out_.flush();
     busy = event_no_ != before ? kQuietRounds : busy - 1;
   }
-  // What was sent before the end is in the sockets still.
+  // What was sent before the end is in the sockets and rings still.
   accept_all();
-  for (auto& c : clients_) read_client(c.get());
+  for (auto& c : clients_) {
+    read_client(c);
+    if (c.ring) c.ring->drain_final(on_ring_record_);
+  }
   out_.flush();
 }
 
@@ -520,8 +478,12 @@ int Session::run(const std::string& program, const std::string& shim) {
   }
   // Followed: orphaned descendants come to dunetrace, so that it sees them end.
   if (opts_.follow) prctl(PR_SET_CHILD_SUBREAPER, 1);
-  root_ = launch(program, shim, trace_config());
-  if (root_ < 0) return kExitCannotRun;
+  Parsed<pid_t> child = launch_traced(opts_.command, program, shim, trace_config(), old_sigpipe_, old_mask_);
+  if (!child.ok()) {
+    say(child.error);
+    return kExitCannotRun;
+  }
+  root_ = child.value;
   loop();
   return finish();
 }

@@ -202,9 +202,11 @@ void GuestThread::run() {
     stop_ = Stop::kNone;
     exception_ = {};
     if (rc == 0 && trace::wanted(DUNE_EV_BADSTACK)) check_guest_stack(*this);
-    // The event shows where the guest stood when it exited, not where handling sent it.
+    // The event shows where the guest stood when it exited, not where handling
+    // sent it (unless the listener reads no registers: dunetrace -c).
     dune_tf exit_state;
-    if (t0) user_state(&exit_state);
+    const bool exit_regs = t0 && trace::regs_wanted();
+    if (exit_regs) user_state(&exit_state);
     // Read before handling: a forked child's handling replaces the run structure.
     uint32_t reason = rc < 0 ? KVM_EXIT_INTR : run->exit_reason;
     uint32_t port = on_exit(rc);
@@ -218,12 +220,16 @@ void GuestThread::run() {
     if (t0) {
       dune_event ev{};
       ev.kind = DUNE_EV_VMEXIT;
-      ev.cycles = trace::rdtsc() - t0;
+      // The thread knows who it is: no getpid and gettid per exit.
+      ev.pid = tgid();
+      ev.tid = tid();
+      ev.tsc = trace::rdtsc();
+      ev.cycles = ev.tsc - t0;
       ev.u.vmexit.kvm_reason = reason;
       ev.u.vmexit.port = port;
       ev.u.vmexit.vector = static_cast<uint32_t>(exception_.vector);
       ev.u.vmexit.exit_kind = kind;
-      ev.regs = &exit_state;
+      ev.regs = exit_regs ? &exit_state : nullptr;
       trace::emit(ev);
     }
   }

@@ -29,6 +29,8 @@ void emit_fault(GuestThread& t, const dune_tf& tf, uint64_t addr, const FaultVer
   if (!trace::wanted(DUNE_EV_FAULT)) return;
   dune_event ev{};
   ev.kind = DUNE_EV_FAULT;
+  ev.pid = t.tgid();
+  ev.tid = t.tid();
   ev.regs = &tf;
   ev.u.fault.vector = static_cast<uint32_t>(t.exception().vector);
   ev.u.fault.err = t.exception().error;
@@ -216,6 +218,8 @@ void handle_host_fault(GuestThread& t, uint64_t addr, bool is_write, const Fault
     if (!trace::wanted(DUNE_EV_HOSTFAULT)) return;
     dune_event ev{};
     ev.kind = DUNE_EV_HOSTFAULT;
+    ev.pid = t.tgid();
+    ev.tid = t.tid();
     ev.regs = &tf;
     ev.u.hostfault.addr = addr;
     ev.u.hostfault.is_write = is_write;

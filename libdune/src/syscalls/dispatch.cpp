@@ -141,7 +141,8 @@ void dispatch_syscall(GuestThread& t) {
   // The thread knows who it is: no getpid and gettid per event.
   ev.pid = t.tgid();
   ev.tid = t.tid();
-  ev.cycles = trace::rdtsc() - t0;
+  ev.tsc = trace::rdtsc();
+  ev.cycles = ev.tsc - t0;
   ev.regs = regs ? &tf : nullptr;
   ev.u.syscall.nr = s.nr;
   for (int i = 0; i < 6; ++i) ev.u.syscall.args[i] = s.a[i];

@@ -128,7 +128,6 @@ void fcntl_(Ctx& c) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
       c.push(c.integer(2));
-      c.result(ResultStyle::kFd);
       break;
     case F_GETOWN:
     case F_GETSIG:
@@ -147,12 +146,10 @@ void fcntl_(Ctx& c) {
 
 void dup_(Ctx& c) {
   c.push(c.fd(0));
-  c.result(ResultStyle::kFd);
 }
 void dup2_(Ctx& c) {
   c.push(c.fd(0));
   c.push(c.integer(1));
-  c.result(ResultStyle::kFd);
 }
 void dup3_(Ctx& c) {
   dup2_(c);

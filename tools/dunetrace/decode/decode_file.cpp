@@ -65,7 +65,6 @@ void open_tail(Ctx& c, int flags_arg) {
   uint64_t f = c.arg(flags_arg);
   c.push(open_flags(f));
   if ((f & 0100) || (f & 020000000)) c.push(octal(c.arg(flags_arg + 1) & 07777));
-  c.result(ResultStyle::kFd);
 }
 void open_(Ctx& c) {
   c.push(c.path(0));
@@ -79,7 +78,6 @@ void openat_(Ctx& c) {
 void creat_(Ctx& c) {
   c.push(c.path(0));
   c.push(octal(c.arg(1) & 07777));
-  c.result(ResultStyle::kFd);
 }
 
 Value stat_arg(Ctx& c, int i) {
@@ -249,7 +247,6 @@ void truncate_(Ctx& c) {
 void memfd_create_(Ctx& c) {
   c.push(c.string(0));
   c.push(flags(c.arg(1), kMemfdFlags));
-  c.result(ResultStyle::kFd);
 }
 void utimensat_(Ctx& c) {
   c.push(c.dirfd(0));

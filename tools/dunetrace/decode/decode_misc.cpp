@@ -124,7 +124,6 @@ void ppoll_(Ctx& c) {
 
 void epoll_create1_(Ctx& c) {
   c.push(flags(c.arg(0), kEpollCreate));
-  c.result(ResultStyle::kFd);
 }
 // struct epoll_event, packed on x86-64: events, then 8 bytes of data.
 Value epoll_event_value(const uint8_t* e) {
@@ -167,11 +166,9 @@ void epoll_pwait_(Ctx& c) {
 void eventfd2_(Ctx& c) {
   c.push(c.ulong(0));
   c.push(flags(c.arg(1), kEfd));
-  c.result(ResultStyle::kFd);
 }
 void inotify_init1_(Ctx& c) {
   c.push(flags(c.arg(0), kInotify));
-  c.result(ResultStyle::kFd);
 }
 
 }  // namespace

@@ -112,7 +112,6 @@ void socket_(Ctx& c) {
     c.push(xlat(c.arg(2), kNetlink, "NETLINK_", false));
   else
     c.push(c.integer(2));
-  c.result(ResultStyle::kFd);
 }
 void socketpair_(Ctx& c) {
   c.push(xlat(c.arg(0) & 0xffff, kFamilies, "AF_", false));
@@ -150,7 +149,6 @@ void accept_common(Ctx& c) {
 }
 void accept_(Ctx& c) {
   accept_common(c);
-  c.result(ResultStyle::kFd);
 }
 void accept4_(Ctx& c) {
   accept_(c);

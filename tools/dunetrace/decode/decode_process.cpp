@@ -100,7 +100,7 @@ void clone_(Ctx& c) {
   c.push(Value::txt("child_stack=" + address(c.arg(1))));
   c.push(Value::txt("flags=" + clone_flags(f, true)));
   if (f & (0x100000 | 0x1000)) c.push(Value::txt("parent_tid=" + address(c.arg(2))));
-  if (f & 0x80000) c.push(Value::txt(fmt::format("tls={:#x}", c.arg(4))));
+  if (f & 0x80000) c.push(Value::txt("tls=" + c_hex(c.arg(4))));
   if (f & (0x1000000 | 0x200000)) c.push(Value::txt("child_tidptr=" + address(c.arg(3))));
 }
 
@@ -118,14 +118,15 @@ void clone3_(Ctx& c) {
     uint64_t sig = load<uint64_t>(a, 32);
     v.add("exit_signal", Value::txt(sig ? signal_text(static_cast<int>(sig)) : "0"));
     v.add("stack", Value::txt(address(load<uint64_t>(a, 40))));
-    v.add("stack_size", Value::txt(fmt::format("{:#x}", load<uint64_t>(a, 48))));
+    v.add("stack_size", Value::txt(c_hex(load<uint64_t>(a, 48))));
     if (f & 0x80000) v.add("tls", Value::txt(address(load<uint64_t>(a, 56))));
     // What the kernel wrote back: the child's tid at parent_tid.
-    Value shown = std::move(v);
     if ((f & 0x100000) && c.ok()) {
-      c.push(Value::txt(render_text(shown, c.style.string_limit) + fmt::format(" => {{parent_tid=[{}]}}", c.ret())));
+      Value out = Value::record();
+      out.add("parent_tid", Value::array().add(Value::txt(fmt::format("{}", c.ret()))));
+      c.push(Value::update(std::move(v), std::move(out)));
     } else {
-      c.push(std::move(shown));
+      c.push(std::move(v));
     }
   }
   c.push(c.ulong(1));
@@ -221,13 +222,13 @@ void futex_(Ctx& c) {
     case 9:  // WAIT_BITSET: no second address
       c.push(timeout());
       c.push(static_cast<uint32_t>(c.arg(5)) == 0xffffffffu ? std::string("FUTEX_BITSET_MATCH_ANY")
-                                                             : fmt::format("{:#x}", c.arg(5)));
+                                                             : c_hex(c.arg(5)));
       break;
     case 10:  // WAKE_BITSET
       c.push(c.ptr(3));
       c.push(c.ptr(4));
       c.push(static_cast<uint32_t>(c.arg(5)) == 0xffffffffu ? std::string("FUTEX_BITSET_MATCH_ANY")
-                                                             : fmt::format("{:#x}", c.arg(5)));
+                                                             : c_hex(c.arg(5)));
       break;
     case 3:
     case 4:

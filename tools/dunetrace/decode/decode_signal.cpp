@@ -157,7 +157,6 @@ void signalfd4_(Ctx& c) {
   c.push(c.ulong(2));
   static constexpr Named kSfd[] = {{04000, "SFD_NONBLOCK"}, {02000000, "SFD_CLOEXEC"}};
   c.push(flags(c.arg(3), kSfd));
-  c.result(ResultStyle::kFd);
 }
 
 }  // namespace

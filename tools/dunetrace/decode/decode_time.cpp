@@ -71,7 +71,6 @@ void alarm_(Ctx& c) { c.push(c.ulong(0)); }
 void timerfd_create_(Ctx& c) {
   c.push(clock_text(c.arg(0)));
   c.push(flags(c.arg(1), kTfdCreate));
-  c.result(ResultStyle::kFd);
 }
 Value itimerspec_value(Ctx& c, int i, bool out) {
   const uint8_t* it = (!out || c.ok()) && c.arg(i) ? c.object(i, 32) : nullptr;

@@ -4,7 +4,7 @@
 
 namespace dunetrace::decode {
 
-Value Ctx::hex(int i) const { return Value::txt(fmt::format("{:#x}", arg(i))); }
+Value Ctx::hex(int i) const { return Value::txt(c_hex(arg(i))); }
 
 std::string fd_text(int fd, const std::string& path) {
   return path.empty() ? std::to_string(fd) : fmt::format("{}<{}>", fd, path);

@@ -22,7 +22,9 @@ struct DecodeStyle {
 };
 
 // How the result prints: strace's choice per syscall.
-enum class ResultStyle { kDecimal, kHex, kOctal, kFd, kNone };
+// A successful call whose result is a descriptor (trace_wire::returns_fd) shows
+// it as one whatever the style.
+enum class ResultStyle { kDecimal, kHex, kOctal, kNone };
 
 struct Decoded {
   std::string name;

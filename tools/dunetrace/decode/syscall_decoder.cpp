@@ -5,6 +5,7 @@
 #include <array>
 
 #include "names.h"
+#include "syscall_capture.h"
 #include "syscall_format.h"
 
 namespace dunetrace::decode {
@@ -66,14 +67,15 @@ std::string result_text(const Decoded& d, const SyscallCall& call, const DecodeS
   if (!call.returned) return "= ?";
   if (call.failed()) return format_syscall_result(call.ret);
   std::string s;
-  switch (d.result) {
-    case ResultStyle::kHex: s = "= " + c_hex(static_cast<uint64_t>(call.ret)); break;
-    case ResultStyle::kOctal: s = "= " + octal(static_cast<uint64_t>(call.ret)); break;
-    case ResultStyle::kFd:
-      s = "= " + (style.fd_paths ? fd_text(static_cast<int>(call.ret), call.fd_paths[6]) : std::to_string(call.ret));
-      break;
-    case ResultStyle::kNone: return "= ?";
-    case ResultStyle::kDecimal: s = fmt::format("= {}", call.ret); break;
+  if (dune::trace_wire::returns_fd(call.nr, call.args)) {
+    s = "= " + (style.fd_paths ? fd_text(static_cast<int>(call.ret), call.fd_paths[6]) : std::to_string(call.ret));
+  } else {
+    switch (d.result) {
+      case ResultStyle::kHex: s = "= " + c_hex(static_cast<uint64_t>(call.ret)); break;
+      case ResultStyle::kOctal: s = "= " + octal(static_cast<uint64_t>(call.ret)); break;
+      case ResultStyle::kNone: return "= ?";
+      case ResultStyle::kDecimal: s = fmt::format("= {}", call.ret); break;
+    }
   }
   if (!d.note.empty()) s += " " + d.note;
   return s;

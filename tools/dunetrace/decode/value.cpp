@@ -63,6 +63,12 @@ void text_of(const Value& v, int limit, std::string& out) {
       out += is_struct ? '}' : ']';
       break;
     }
+    case Value::kUpdate:
+      if (v.items.size() != 2) break;
+      text_of(v.items[0].second, limit, out);
+      out += " => ";
+      text_of(v.items[1].second, limit, out);
+      break;
   }
   if (!v.comment.empty()) out += " /* " + v.comment + " */";
 }
@@ -115,6 +121,17 @@ void json_of(const Value& v, int limit, std::string& out) {
       out += ']';
       break;
     }
+    case Value::kUpdate:
+      if (v.items.size() != 2) {
+        out += "null";
+        break;
+      }
+      out += "{\"in\":";
+      json_of(v.items[0].second, limit, out);
+      out += ",\"out\":";
+      json_of(v.items[1].second, limit, out);
+      out += '}';
+      break;
   }
 }
 

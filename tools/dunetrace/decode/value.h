@@ -14,6 +14,7 @@ struct Value {
     kString,  // bytes, printed quoted with strace's escapes
     kStruct,  // {name=value, ...}
     kArray,   // [value, ...]
+    kUpdate,  // what the call found and what it left: items[0] => items[1] (JSON {"in":..,"out":..})
   };
   Kind kind = kText;
   std::string text;        // kText: the text; kString: the bytes
@@ -26,6 +27,12 @@ struct Value {
   static Value str(std::string bytes, bool more = false) { return Value{kString, std::move(bytes), more, false, {}, {}}; }
   static Value record() { return Value{kStruct, {}, false, false, {}, {}}; }
   static Value array() { return Value{kArray, {}, false, false, {}, {}}; }
+  static Value update(Value in, Value out) {
+    Value v{kUpdate, {}, false, false, {}, {}};
+    v.add(std::move(in));
+    v.add(std::move(out));
+    return v;
+  }
   Value& add(std::string name, Value v) {
     items.emplace_back(std::move(name), std::move(v));
     return *this;

@@ -10,7 +10,7 @@ namespace dunetrace::decode {
 std::string xlat(uint64_t v, const Named* table, size_t n, const char* unknown_prefix, bool hex) {
   for (size_t i = 0; i < n; ++i)
     if (table[i].value == v) return table[i].name;
-  std::string num = hex ? fmt::format("{:#x}", v) : std::to_string(static_cast<int64_t>(v));
+  std::string num = hex ? c_hex(v) : std::to_string(static_cast<int64_t>(v));
   if (unknown_prefix) num += fmt::format(" /* {}??? */", unknown_prefix);
   return num;
 }
