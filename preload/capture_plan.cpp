@@ -26,7 +26,13 @@ struct Plan {
 constexpr uint64_t kStat = 144, kStatx = 256, kTimespec = 16, kSigaction = 32, kSigset = 8, kStackT = 24,
                    kRlimit = 16, kUtsnameShown = 65 * 2, kSysinfo = 112, kRusage = 144, kTermios = 36,
                    kWinsize = 8, kCloneArgs = 88, kItimerval = 32, kItimerspec = 32, kSiginfo = 48,
-                   kEpollEvent = 12;
+                   kEpollEvent = 12, kStatfs = 120, kSockaddrMax = 128, kMsghdr = 56;
+
+// The bytes of an fd_set the kernel reads for nfds descriptors (whole longs).
+uint64_t fd_set_bytes(uint64_t nfds) {
+  if (nfds > 1024) nfds = 1024;
+  return (nfds + 63) / 64 * 8;
+}
 
 }  // namespace
 
@@ -38,8 +44,14 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, C
     // Buffers the call filled: as many bytes as it says.
     case SYS_read:
     case SYS_pread64:
+      if (good) p.bytes(1, got);
+      break;
     case SYS_recvfrom:
       if (good) p.bytes(1, got);
+      if (good && a[4] && a[5]) {
+        p.bytes(5, 4);
+        p.bytes(4, kSockaddrMax);
+      }
       break;
     case SYS_getrandom:
       if (good) p.bytes(0, got);
@@ -58,9 +70,26 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, C
     // Buffers the call was given.
     case SYS_write:
     case SYS_pwrite64:
-    case SYS_sendto:
       p.bytes(1, a[2]);
       break;
+    case SYS_sendto:
+      p.bytes(1, a[2]);
+      if (a[4]) p.bytes(4, a[5] < kSockaddrMax ? a[5] : kSockaddrMax);
+      break;
+    case SYS_sendmsg:
+      p.add(1, CaptureKind::kMsghdr);
+      break;
+    case SYS_recvmsg:
+      if (good) p.add(1, CaptureKind::kMsghdr, 0, got);
+      break;
+    // Descriptor sets, after the call: the ready ones.
+    case SYS_select:
+    case SYS_pselect6:
+      for (int i = 1; i <= 3; ++i)
+        if (a[i]) p.bytes(i, fd_set_bytes(a[0]));
+      if (a[4]) p.bytes(4, kTimespec);
+      break;
+
     case SYS_readv:
     case SYS_preadv:
     case SYS_preadv2:
@@ -96,13 +125,13 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, C
       break;
     case SYS_statfs:
       p.path(0);
-      if (good) p.bytes(1, 120);
+      if (good) p.bytes(1, kStatfs);
       break;
     case SYS_fstat:
       if (good) p.bytes(1, kStat);
       break;
     case SYS_fstatfs:
-      if (good) p.bytes(1, 120);
+      if (good) p.bytes(1, kStatfs);
       break;
     case SYS_openat:
     case SYS_faccessat:
@@ -332,6 +361,44 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, C
       break;
     case SYS_rt_sigreturn:
       p.add(0, CaptureKind::kFrameMask);
+      break;
+    default: break;
+  }
+  return p.n;
+}
+
+bool wants_entry(long nr) {
+  switch (nr) {
+    case SYS_select: case SYS_pselect6: case SYS_accept: case SYS_accept4: case SYS_getsockname:
+    case SYS_getpeername: case SYS_recvfrom: case SYS_getsockopt: case SYS_recvmsg: return true;
+    default: return false;
+  }
+}
+
+int entry_plan(long nr, const uint64_t (&a)[6], CaptureItem (&out)[kMaxCaptureItems]) {
+  Plan p{out};
+  switch (nr) {
+    case SYS_select:
+    case SYS_pselect6:
+      for (int i = 1; i <= 3; ++i)
+        if (a[i]) p.bytes(i, fd_set_bytes(a[0]));
+      if (a[4]) p.bytes(4, kTimespec);
+      break;
+    // The socklen_t (or msghdr) whose length the kernel rewrites.
+    case SYS_accept:
+    case SYS_accept4:
+    case SYS_getsockname:
+    case SYS_getpeername:
+      if (a[2]) p.bytes(2, 4);
+      break;
+    case SYS_recvfrom:
+      if (a[5]) p.bytes(5, 4);
+      break;
+    case SYS_getsockopt:
+      if (a[4]) p.bytes(4, 4);
+      break;
+    case SYS_recvmsg:
+      if (a[1]) p.bytes(1, kMsghdr);
       break;
     default: break;
   }

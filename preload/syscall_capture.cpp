@@ -72,7 +72,7 @@ void put_bytes(Writer& w, int arg, int sub, uint64_t addr, size_t len, CaptureRe
   w.finish(arg, sub, good ? kCapOk : kCapFault, good ? room : 0);
 }
 
-// A blob of one count: what kCount and kDirents send instead of the memory.
+// A blob of one count: what kDirents sends instead of the memory.
 void put_count_blob(Writer& w, int arg, CaptureStatus st, uint32_t count) {
   size_t room;
   uint8_t* dst = w.begin(4, &room);
@@ -81,12 +81,37 @@ void put_count_blob(Writer& w, int arg, CaptureStatus st, uint32_t count) {
   w.finish(arg, 0, st, 4);
 }
 
-// Counts the pointers of a NULL-terminated array (at most 1 << 20).
+// Whether the environment string at addr is one dunetrace put there:
+// DUNE_TRACE=..., or LD_PRELOAD naming the shim alone (had the program an
+// LD_PRELOAD of its own, the shim joined it: the count is the program's).
+bool tracers_own(uint64_t addr, CaptureReader read) {
+  char s[512];
+  size_t n = 0;
+  while (n < sizeof s) {
+    size_t chunk = kPage - ((addr + n) % kPage);
+    if (chunk > sizeof s - n) chunk = sizeof s - n;
+    if (!read(addr + n, s + n, chunk)) break;
+    const void* nul = std::memchr(s + n, 0, chunk);
+    n += chunk;
+    if (nul) break;
+  }
+  const char* end = static_cast<const char*>(std::memchr(s, 0, n));
+  if (!end) return false;
+  size_t len = static_cast<size_t>(end - s);
+  if (len >= 11 && std::memcmp(s, "DUNE_TRACE=", 11) == 0) return true;
+  constexpr char kShim[] = "/libdune_preload.so";
+  constexpr size_t kShimLen = sizeof kShim - 1;
+  return len > 11 + kShimLen && std::memcmp(s, "LD_PRELOAD=", 11) == 0 && !std::memchr(s, ':', len) &&
+         std::memcmp(end - kShimLen, kShim, kShimLen) == 0;
+}
+
+// Counts the pointers of a NULL-terminated array (at most 1 << 20), and of
+// them the strings dunetrace added to the environment: two counts.
 void put_count(Writer& w, int arg, uint64_t addr, CaptureReader read) {
-  uint32_t count = 0;
+  uint32_t count[2] = {0, 0};
   CaptureStatus st = kCapOk;
   uint64_t ptrs[64];
-  for (uint64_t at = addr; count < (1u << 20);) {
+  for (uint64_t at = addr; count[0] < (1u << 20);) {
     size_t chunk = sizeof ptrs;
     uint64_t to_page = kPage - (at % kPage);
     if (to_page < chunk) chunk = to_page;
@@ -95,11 +120,18 @@ void put_count(Writer& w, int arg, uint64_t addr, CaptureReader read) {
       break;
     }
     size_t k = 0;
-    for (; k < chunk / 8 && ptrs[k]; ++k) ++count;
+    for (; k < chunk / 8 && ptrs[k]; ++k) {
+      ++count[0];
+      if (tracers_own(ptrs[k], read)) ++count[1];
+    }
     if (k < chunk / 8) break;
     at += chunk;
   }
-  put_count_blob(w, arg, st, count);
+  size_t room;
+  uint8_t* dst = w.begin(sizeof count, &room);
+  if (!dst || room < sizeof count) return;
+  std::memcpy(dst, count, sizeof count);
+  w.finish(arg, 0, st, sizeof count);
 }
 
 void put_dirents(Writer& w, int arg, uint64_t addr, uint64_t len, CaptureReader read) {
@@ -137,6 +169,28 @@ void put_iovec(Writer& w, const CaptureItem& it, uint64_t addr, uint32_t limit, 
     left -= len;
     put_bytes(w, it.arg, static_cast<int>(i + 1), iov[2 * i], len > limit ? limit : len, read);
   }
+}
+
+// struct msghdr: name, namelen, iov, iovlen, control, controllen, flags.
+void put_msghdr(Writer& w, const CaptureItem& it, uint64_t addr, uint32_t limit, CaptureReader read) {
+  constexpr size_t kMsghdr = 56;
+  uint64_t m[7];
+  size_t room;
+  uint8_t* dst = w.begin(kMsghdr, &room);
+  if (!dst) return;
+  if (room < kMsghdr || !read(addr, m, kMsghdr)) {
+    w.finish(it.arg, 0, kCapFault, 0);
+    return;
+  }
+  std::memcpy(dst, m, kMsghdr);
+  w.finish(it.arg, 0, kCapOk, kMsghdr);
+  uint64_t namelen = static_cast<uint32_t>(m[1]);
+  if (m[0] && namelen) put_bytes(w, kMsgNameArg, 0, m[0], namelen > 128 ? 128 : namelen, read);
+  if (m[2] && m[3]) {
+    CaptureItem iov{kMsgIovArg, CaptureKind::kIovec, static_cast<uint32_t>(m[3] > 1024 ? 1024 : m[3]), it.total};
+    put_iovec(w, iov, m[2], limit, read);
+  }
+  if (m[4] && m[5]) put_bytes(w, kMsgControlArg, 0, m[4], m[5] > 256 ? 256 : m[5], read);
 }
 
 void put_strings(Writer& w, int arg, uint64_t addr, uint32_t limit, CaptureReader read) {
@@ -193,9 +247,26 @@ size_t run_capture(const CaptureItem* items, int n, const uint64_t (&a)[6], uint
       case CaptureKind::kFrameMask:
         if (sp) put_bytes(w, it.arg, 0, sp + kFrameMaskOffset, 8, read);
         break;
+      case CaptureKind::kMsghdr:
+        if (addr) put_msghdr(w, it, addr, limit, read);
+        break;
     }
   }
   return w.used();
+}
+
+size_t run_entry_capture(const CaptureItem* items, int n, const uint64_t (&a)[6], CaptureReader read, uint8_t* area,
+                         size_t room) {
+  // No string or buffer is in an entry plan: the limit does not matter.
+  size_t used = run_capture(items, n, a, 256, read, area, room);
+  for (size_t at = 0; at + sizeof(BlobHeader) <= used;) {
+    BlobHeader h;
+    std::memcpy(&h, area + at, sizeof h);
+    h.when = kAtEntry;
+    std::memcpy(area + at, &h, sizeof h);
+    at += sizeof h + h.len;
+  }
+  return used;
 }
 
 }  // namespace dune::trace_wire

@@ -25,10 +25,20 @@ enum class CaptureKind : uint8_t {
   kIovec,      // an iovec array of len elements (at most the -s limit of them), and each
                // element's bytes (at most the limit; with a byte total, only that many in all)
   kStrings,    // a NULL-terminated array of strings (argv): at most the limit of them
-  kCount,      // a NULL-terminated pointer array (envp): only the number of its pointers
+  kCount,      // a NULL-terminated pointer array (envp): only the number of its pointers, and
+               // of the strings the tracer put in the environment (two uint32_t)
   kDirents,    // a getdents64 buffer of len bytes: only the number of entries in it
   kFrameMask,  // rt_sigreturn: the signal mask in the frame at the stack pointer (8 bytes)
+  kMsghdr,     // a struct msghdr (its blob), and what it points to: the address (kMsgNameArg),
+               // the iovec array and its bytes (kMsgIovArg, as kIovec; total as there), the
+               // control data (kMsgControlArg)
 };
+
+// Blobs of what a msghdr points to carry these in place of an argument index.
+constexpr uint8_t kMsgNameArg = 7;
+constexpr uint8_t kMsgIovArg = 8;
+constexpr uint8_t kMsgControlArg = 9;
+constexpr uint8_t kMaxBlobArg = 9;
 
 struct CaptureItem {
   uint8_t arg;
@@ -47,14 +57,23 @@ struct BlobHeader {
   uint8_t arg;
   uint8_t sub;  // 0: the argument's own memory; i+1: element i (iovec, argv)
   uint8_t status;
-  uint8_t pad;
+  uint8_t when;  // kAfterCall, or kAtEntry: copied before the call ran (an in-out argument's "in")
   uint32_t len;
 };
+constexpr uint8_t kAfterCall = 0;
+constexpr uint8_t kAtEntry = 1;
 
 // What to copy for syscall nr with these arguments and result; returns the
 // number of items (0: nothing). limit: the -s string limit.
 int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit,
                  CaptureItem (&out)[kMaxCaptureItems]);
+
+// What to copy of syscall nr's arguments before it runs: the "in" of
+// arguments the call changes (select's sets, a socklen_t the kernel
+// rewrites). Only for the calls wants_entry names (the tracer asks the
+// library for their entries: dune_set_syscall_entries).
+bool wants_entry(long nr);
+int entry_plan(long nr, const uint64_t (&a)[6], CaptureItem (&out)[kMaxCaptureItems]);
 
 // Whether a successful call's result is a new descriptor: -y names its file,
 // and the line shows it as one.
@@ -72,5 +91,8 @@ constexpr uint64_t kFrameMaskOffset = 8 + 8 + 24 + 256;
 // sp: the stack pointer at the syscall (kFrameMask).
 size_t run_capture(const CaptureItem* items, int n, const uint64_t (&a)[6], uint32_t limit, CaptureReader read,
                    uint8_t* area, size_t room, uint64_t sp = 0);
+// run_capture for an entry plan: its blobs say kAtEntry.
+size_t run_entry_capture(const CaptureItem* items, int n, const uint64_t (&a)[6], CaptureReader read, uint8_t* area,
+                         size_t room);
 
 }  // namespace dune::trace_wire

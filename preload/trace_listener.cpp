@@ -19,6 +19,7 @@
 #include "base/own_fds.h"
 #include "base/own_mappings.h"
 #include "base/raw_syscall.h"
+#include "entry_captures.h"
 #include "runtime/guest_memory.h"
 #include "syscall_capture.h"
 #include "syscalls/fd_args.h"
@@ -234,6 +235,9 @@ uint32_t capture_syscall(const dune_event& ev, uint8_t* area, size_t room) {
   int n = trace_wire::capture_plan(static_cast<long>(sc.nr), sc.args, sc.ret, limit, items);
   uint64_t sp = ev.regs ? ev.regs->rsp : 0;  // the registers at the syscall
   size_t used = trace_wire::run_capture(items, n, sc.args, limit, read_guest, area, room, sp);
+  // What its in-out arguments held before it ran (kept at its entry event).
+  if (ev.kind == DUNE_EV_SYSCALL && trace_wire::wants_entry(static_cast<long>(sc.nr)))
+    used += entry_captures::take(ev.tid, static_cast<long>(sc.nr), sc.args, area + used, room - used);
   if (g_config.fd_paths) {
     FdSpec spec = fd_spec(static_cast<long>(sc.nr));
     for (int i = 0; i < 6; ++i) {
@@ -278,6 +282,12 @@ void on_event(const dune_event* ev, void*) {
   // thread ends it (the first thread's events before it wait for it).
   if (!g_config.follow && ev->tid != g_config.root && !(ends_image(*ev) && ev->pid == g_config.root)) return;
   if (!passes(*ev)) return;
+  if (ev->kind == DUNE_EV_SYSCALL && (ev->flags & DUNE_EVF_ENTRY)) {
+    // Not a line of its own: the memory the call will change, for its line.
+    if (!g_summary && !g_gone.load(std::memory_order_relaxed))
+      entry_captures::keep(ev->pid, ev->tid, static_cast<long>(ev->u.syscall.nr), ev->u.syscall.args, read_guest);
+    return;
+  }
   if (g_summary) {
     add_to_summary(*ev);
     return;
@@ -366,6 +376,13 @@ void start_tracing(const char* spec) {
   }
   uint32_t mask = g_config.kinds;
   if (g_config.summary) mask |= DUNE_EV_NO_REGS;  // counts only: no registers copied per event
+  if (!g_config.summary && (mask & DUNE_EV_SYSCALL)) {
+    // Calls with in-out arguments are seen before they run too.
+    uint64_t entries[trace_wire::kMaxSyscall / 64] = {};
+    for (long nr = 0; nr < trace_wire::kMaxSyscall; ++nr)
+      if (trace_wire::wants_entry(nr) && g_config.syscall_passes(nr)) entries[nr / 64] |= 1ull << (nr % 64);
+    dune_set_syscall_entries(entries, trace_wire::kMaxSyscall / 64);
+  }
   dune_set_event_listener(on_event, nullptr, mask);
 }
 

@@ -52,7 +52,18 @@ struct Entry {
   long nr = -1;
   uint64_t args[6] = {};
   std::vector<uint8_t> exec_capture;  // execve's memory, gone by its exit
+  std::vector<uint8_t> entry_capture;  // in-out arguments as the call found them
 };
+
+// The entry plan's blobs (wire::entry_plan), as the shim takes them.
+std::vector<uint8_t> capture_entry(const Entry& e, int tid) {
+  wire::CaptureItem items[wire::kMaxCaptureItems];
+  int n = wire::entry_plan(e.nr, e.args, items);
+  std::vector<uint8_t> area(wire::kCaptureRoom);
+  g_tid = tid;
+  area.resize(wire::run_entry_capture(items, n, e.args, read_tracee, area.data(), area.size()));
+  return area;
+}
 
 void capture(SyscallCall& call, int tid, uint32_t limit, std::vector<uint8_t>* out = nullptr, uint64_t sp = 0) {
   wire::CaptureItem items[wire::kMaxCaptureItems];
@@ -140,6 +151,8 @@ int main(int argc, char** argv) {
         e.nr = static_cast<long>(info.entry.nr);
         for (int k = 0; k < 6; ++k) e.args[k] = info.entry.args[k];
         e.exec_capture.clear();
+        e.entry_capture.clear();
+        if (wire::wants_entry(e.nr)) e.entry_capture = capture_entry(e, tid);
         // Memory gone (or a stack moved) by the exit stop: taken now.
         if (e.nr == SYS_execve || e.nr == SYS_execveat || e.nr == SYS_exit_group || e.nr == SYS_exit ||
             e.nr == SYS_rt_sigreturn) {
@@ -165,6 +178,9 @@ int main(int argc, char** argv) {
                 std::string_view(reinterpret_cast<const char*>(e.exec_capture.data()), e.exec_capture.size()), &call);
           } else {
             capture(call, tid, static_cast<uint32_t>(style.string_limit));
+            dunetrace::decode::parse_captures(
+                std::string_view(reinterpret_cast<const char*>(e.entry_capture.data()), e.entry_capture.size()),
+                &call);
           }
           if (style.fd_paths) {
             for (int k = 0; k < 6; ++k) call.fd_paths[k] = fd_path(tid, static_cast<long>(static_cast<int>(call.args[k])));

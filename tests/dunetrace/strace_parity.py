@@ -46,11 +46,13 @@ def cases(programs, data):
         "getppid_loop": [os.path.join(programs, "getppid_loop")],
         "forks_threads": [os.path.join(programs, "forks_threads")],
         "signals": [os.path.join(programs, "signals"), "handled"],
+        "net_io": [os.path.join(programs, "net_io")],
     }
 
 
 HEX = re.compile(r"0x[0-9a-f]{6,}")
-TIMES = re.compile(r"\b(tv_sec|tv_nsec|tv_usec|uptime|freeram|bufferram|sharedram|procs|loads)=(\[[^\]]*\]|\d+)")
+TIMES = re.compile(r"\b(tv_sec|tv_nsec|tv_usec|uptime|freeram|bufferram|sharedram|procs|loads|f_bfree|f_bavail|f_ffree)"
+                   r"=(\[[^\]]*\]|\d+)")
 SPACES = re.compile(r"\s+")
 NUM = re.compile(r"(?<![\w.])\d+(?![\w.])")
 RANDOM = re.compile(r'getrandom\("[^"]*"')

@@ -46,7 +46,7 @@ put_with_libs "$dunetrace" "$gdunetrace"
 cp -- "$work/dunetrace" "$tree$gdunetrace"
 put_with_libs "$shim" "$gshim"
 for p in cat sort ls wc dash strace; do put_with_libs "$(command -v "$p")"; done
-for p in getppid_loop forks_threads signals ring_stress; do put_with_libs "$programs/$p" "$gprograms/$p"; done
+for p in getppid_loop forks_threads signals ring_stress net_io; do put_with_libs "$programs/$p" "$gprograms/$p"; done
 bench_calls=${DUNETRACE_BED_BENCH:-0}
 ring_threads=3 ring_calls=1500
 ((bench_calls > 0)) && put_with_libs "$build/bench/syscall_heavy" "$gheavy"
@@ -67,10 +67,12 @@ cases() {
   echo "getppid_loop|$gprograms/getppid_loop 200"
   echo "forks_threads|$gprograms/forks_threads"
   echo "signals|$gprograms/signals handled"
+  echo "net_io|$gprograms/net_io"
 }
 mkdir -p /tmp/st /tmp/dt
 cases | while IFS='|' read -r name cmd; do
-  eval "strace -ff -qq -s 32 -o /tmp/st/\$name \$cmd" >/dev/null 2>&1 </dev/null
+  # DUNE_STRICT=1 for strace too: both runs have the same environment (execve's /* N vars */).
+  eval "DUNE_STRICT=1 strace -ff -qq -s 32 -o /tmp/st/\$name \$cmd" >/dev/null 2>&1 </dev/null
   eval "DUNE_STRICT=1 $gdunetrace -f -e syscall -o /tmp/dt/\$name \$cmd" >/dev/null 2>/tmp/dt/\$name.err </dev/null
   echo "@@DT STATUS \$name \$?"
   for f in /tmp/st/\$name.*; do sed "s|^|@@ST \$name \${f##*.} |" "\$f"; done

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -52,6 +54,22 @@ SyscallCall captured(long nr, std::vector<uint64_t> args, int64_t ret, uint32_t 
 }
 
 uint64_t a(const void* p) { return reinterpret_cast<uint64_t>(p); }
+
+// A call with in-out arguments: its entry plan runs on the memory as it is,
+// then the_call changes it as the kernel would, then the plan after the call.
+template <typename F>
+SyscallCall captured_io(long nr, std::vector<uint64_t> args, int64_t ret, F the_call) {
+  uint64_t a6[6] = {};
+  for (size_t i = 0; i < args.size(); ++i) a6[i] = args[i];
+  wire::CaptureItem items[wire::kMaxCaptureItems];
+  int n = wire::entry_plan(nr, a6, items);
+  std::vector<uint8_t> entry(wire::kCaptureRoom);
+  entry.resize(wire::run_entry_capture(items, n, a6, read_here, entry.data(), entry.size()));
+  the_call();
+  SyscallCall c = captured(nr, args, ret);
+  EXPECT_TRUE(parse_captures(std::string_view(reinterpret_cast<const char*>(entry.data()), entry.size()), &c));
+  return c;
+}
 
 // The line with its spacing before '=' made one space.
 std::string line(const SyscallCall& c, DecodeStyle s = {}) {
@@ -161,6 +179,13 @@ TEST(DunetraceDecode, MemoryProcessSignals) {
   const char* envp[] = {"A=1", "B=2", "C=3", nullptr};
   c = captured(SYS_execve, {a("/bin/ls"), a(argv), a(envp)}, 0);
   EXPECT_EQ(line(c), "execve(\"/bin/ls\", [\"ls\", \"-l\"], " + address(a(envp)) + " /* 3 vars */) = 0");
+  // dunetrace's own variables are not counted; a program's LD_PRELOAD the shim joined is.
+  const char* traced[] = {"A=1", "DUNE_TRACE=kinds=2", "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libdune_preload.so", nullptr};
+  c = captured(SYS_execve, {a("/bin/ls"), a(argv), a(traced)}, 0);
+  EXPECT_EQ(line(c), "execve(\"/bin/ls\", [\"ls\", \"-l\"], " + address(a(traced)) + " /* 1 var */) = 0");
+  const char* joined[] = {"DUNE_TRACE=kinds=2", "LD_PRELOAD=/usr/lib/libdune_preload.so:/opt/mine.so", nullptr};
+  c = captured(SYS_execve, {a("/bin/ls"), a(argv), a(joined)}, 0);
+  EXPECT_EQ(line(c), "execve(\"/bin/ls\", [\"ls\", \"-l\"], " + address(a(joined)) + " /* 1 var */) = 0");
   int status = 3 << 8;
   c = captured(SYS_wait4, {static_cast<uint64_t>(-1), a(&status), 0, 0}, 1234);
   EXPECT_EQ(line(c), "wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 1234");
@@ -250,6 +275,82 @@ TEST(DunetraceDecode, TimeNetAndPolling) {
   SyscallCall raw;
   raw.nr = SYS_kexec_load;
   EXPECT_EQ(line(raw).substr(0, 11), "kexec_load(");
+}
+
+// What the call found and what it left (captured at its entry and after it):
+// select's sets and timeout, a socket length the kernel rewrote; messages and
+// their descriptors; statfs.
+TEST(DunetraceDecode, InOutArgumentsAndMessages) {
+  fd_set rd;
+  FD_ZERO(&rd);
+  FD_SET(3, &rd);
+  FD_SET(4, &rd);
+  timeval tv{5, 0};
+  auto c = captured_io(SYS_select, {5, a(&rd), 0, 0, a(&tv)}, 1, [&] {
+    FD_CLR(3, &rd);
+    tv = {4, 999};
+  });
+  EXPECT_EQ(line(c), "select(5, [3 4], NULL, NULL, {tv_sec=5, tv_usec=0}) = 1 (in [4], left {tv_sec=4, tv_usec=999})");
+  timespec ts{0, 1000};
+  c = captured_io(SYS_pselect6, {5, 0, a(&rd), 0, a(&ts), 0}, 0, [] {});
+  EXPECT_EQ(line(c), "pselect6(5, NULL, [4], NULL, {tv_sec=0, tv_nsec=1000}, NULL) = 0 (Timeout)");
+
+  sockaddr_un peer{};
+  peer.sun_family = AF_UNIX;
+  socklen_t len = sizeof peer;
+  c = captured_io(SYS_accept4, {7, a(&peer), a(&len), SOCK_CLOEXEC}, 9, [&] { len = 2; });
+  EXPECT_EQ(line(c), "accept4(7, {sa_family=AF_UNIX}, [110 => 2], SOCK_CLOEXEC) = 9");
+  DecodeStyle s;
+  EXPECT_EQ(args_json(decode_syscall(c, s), s), R"([7,{"sa_family":"AF_UNIX"},[{"in":110,"out":2}],"SOCK_CLOEXEC"])");
+  len = sizeof peer;
+  c = captured_io(SYS_accept4, {7, a(&peer), a(&len), 0}, -EAGAIN, [] {});
+  EXPECT_EQ(line(c), "accept4(7, " + address(a(&peer)) + ", [110], 0) = -1 EAGAIN (Resource temporarily unavailable)");
+  int type = 0;
+  socklen_t tl = 4;
+  c = captured_io(SYS_getsockopt, {5, SOL_SOCKET, SO_TYPE, a(&type), a(&tl)}, 0, [&] { type = 2; });
+  EXPECT_EQ(line(c), "getsockopt(5, SOL_SOCKET, SO_TYPE, [2], [4]) = 0");
+
+  char data[] = "hello";
+  iovec iov{data, 5};
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = ctl;
+  m.msg_controllen = sizeof ctl;
+  cmsghdr* cm = CMSG_FIRSTHDR(&m);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  int fd0 = 0;
+  std::memcpy(CMSG_DATA(cm), &fd0, sizeof fd0);
+  c = captured_io(SYS_sendmsg, {3, a(&m), MSG_NOSIGNAL}, 5, [] {});
+  EXPECT_EQ(line(c), R"(sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="hello", iov_len=5}], )"
+                     R"(msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, )"
+                     R"(cmsg_data=[0]}], msg_controllen=24, msg_flags=0}, MSG_NOSIGNAL) = 5)");
+  sockaddr_un from{};
+  char buf[16] = {};
+  iovec riov{buf, sizeof buf};
+  msghdr r{};
+  r.msg_name = &from;
+  r.msg_namelen = sizeof from;
+  r.msg_iov = &riov;
+  r.msg_iovlen = 1;
+  c = captured_io(SYS_recvmsg, {4, a(&r), 0}, 4, [&] {
+    std::memcpy(buf, "ping", 4);
+    from.sun_family = AF_UNIX;
+    r.msg_namelen = 2;
+  });
+  EXPECT_EQ(line(c), R"(recvmsg(4, {msg_name={sa_family=AF_UNIX}, msg_namelen=110 => 2, )"
+                     R"(msg_iov=[{iov_base="ping", iov_len=16}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 4)");
+
+  uint64_t sf[15] = {0xef53, 4096, 100, 50, 40, 1000, 900, 0, 255, 4096, 0x1020};
+  uint32_t fsid[2] = {0x1234, 0};
+  std::memcpy(&sf[7], fsid, sizeof fsid);
+  c = captured(SYS_statfs, {a("/"), a(sf)}, 0);
+  EXPECT_EQ(line(c), R"(statfs("/", {f_type=EXT2_SUPER_MAGIC, f_bsize=4096, f_blocks=100, f_bfree=50, f_bavail=40, )"
+                     R"(f_files=1000, f_ffree=900, f_fsid={val=[0x1234, 0]}, f_namelen=255, f_frsize=4096, )"
+                     R"(f_flags=ST_VALID|ST_RELATIME}) = 0)");
 }
 
 TEST(DunetraceDecode, JsonKeepsStructure) {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,16 @@
 #include "trace_config.h"
 
 namespace dunetrace {
+
+// The environment the program gets: dunetrace's, with shim first in
+// LD_PRELOAD and DUNE_TRACE=trace.
+std::vector<std::string> traced_environment(const std::string& shim, const std::string& trace);
+
+// The program's own execve as the shim would have captured it (the shim
+// starts after it): its blobs, and in args its arguments (addresses in
+// dunetrace's copy). The first line of the trace, as strace's.
+std::string first_exec_captures(const std::string& program, const std::vector<std::string>& command,
+                                const std::vector<std::string>& env, uint32_t limit, uint64_t (&args)[6]);
 
 // Forks and execs program (command[0] resolved) with shim first in
 // LD_PRELOAD and cfg (its root: the child) in DUNE_TRACE; the child gets back

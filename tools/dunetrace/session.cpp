@@ -21,6 +21,7 @@
 
 #include "elf_image.h"
 #include "event_format.h"
+#include "format_style.h"
 #include "launch.h"
 #include "locator.h"
 #include "private_dir.h"
@@ -56,39 +57,6 @@ std::string program_of(int pid) {
 void say(const std::string& msg) {
   std::string line = "dunetrace: " + msg + "\n";
   (void)!::write(2, line.data(), line.size());
-}
-
-// The TSC's rate (guest and host TSC are one clock), measured against
-// CLOCK_MONOTONIC over a short sleep.
-double measure_tsc_hz() {
-  timespec a{}, b{};
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  uint64_t t0 = __builtin_ia32_rdtsc();
-  timespec nap{0, 20 * 1000 * 1000};
-  nanosleep(&nap, nullptr);
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  uint64_t t1 = __builtin_ia32_rdtsc();
-  double secs = static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e9;
-  return secs > 0 ? static_cast<double>(t1 - t0) / secs : 0;
-}
-
-FormatStyle format_style(const Options& o) {
-  FormatStyle s;
-  s.json = o.json;
-  s.follow = o.follow;
-  s.timing = o.timing;
-  s.string_limit = o.string_limit;
-  s.fd_paths = o.fd_paths;
-  s.timestamps = o.timestamps;
-  s.relative = o.relative_timestamps;
-  if (o.timing || o.timestamps || o.relative_timestamps) {
-    s.tsc_hz = measure_tsc_hz();
-    timespec now{};
-    s.anchor_tsc = __builtin_ia32_rdtsc();
-    clock_gettime(CLOCK_REALTIME, &now);
-    s.anchor_realtime_ns = static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
-  }
-  return s;
 }
 
 // Whether a syscall's result passes -e status= (-z, -Z).
@@ -168,6 +136,8 @@ class Session {
   };
   std::unordered_map<int, PendingExec> pending_exec_;
   void show_exec(int pid);
+  // The program's execve, which ran before the shim: shown as its first line.
+  void remember_first_exec(const std::string& program, const std::string& shim);
 };
 
 bool Session::listen_on(const std::string& path) {
@@ -314,7 +284,7 @@ void Session::handle(const TraceRecord& rec, std::string_view captures) {
     maps_.forget(ev.pid);  // a new image
     any_process_ = true;
     exec = !live_.insert(ev.pid).second;  // it started before: this is an exec
-    if (exec) show_exec(ev.pid);
+    show_exec(ev.pid);  // the execve that made this image (the program's own for the first)
   }
   if (is_process && !ev.u.thread.started) {
     for (auto it = pending_exec_.begin(); it != pending_exec_.end();)
@@ -378,6 +348,20 @@ void Session::show_exec(int pid) {
     }
     it = pending_exec_.erase(it);
   }
+}
+
+void Session::remember_first_exec(const std::string& program, const std::string& shim) {
+  if (!opts_.filter.shows(kKindSyscall) || !opts_.filter.syscalls.test(SYS_execve)) return;
+  PendingExec p{};
+  p.rec.event.kind = DUNE_EV_EXEC;
+  p.rec.event.pid = root_;
+  p.rec.event.tid = root_;
+  p.rec.event.u.syscall.nr = SYS_execve;
+  p.rec.event.tsc = __builtin_ia32_rdtsc();
+  p.captures = first_exec_captures(program, opts_.command, traced_environment(shim, "1"),
+                                   static_cast<uint32_t>(opts_.string_limit), p.rec.event.u.syscall.args);
+  std::memset(&p.rec.regs, 0, sizeof p.rec.regs);
+  pending_exec_[root_] = std::move(p);
 }
 
 bool Session::done() const {
@@ -484,6 +468,7 @@ int Session::run(const std::string& program, const std::string& shim) {
     return kExitCannotRun;
   }
   root_ = child.value;
+  remember_first_exec(program, shim);
   loop();
   return finish();
 }

@@ -58,6 +58,8 @@ enum dune_map_kind {
 
 /* dune_event.flags */
 #define DUNE_EVF_NO_RETURN 1u /* DUNE_EV_SYSCALL: exit or exit_group, sent before it runs (ret is 0) */
+#define DUNE_EVF_ENTRY 2u     /* DUNE_EV_SYSCALL: a call dune_set_syscall_entries named, before it runs (ret is 0);
+                                 its usual event follows when it completes */
 
 struct dune_event {
   uint32_t kind; /* one dune_event_kind */
@@ -138,6 +140,12 @@ typedef void (*dune_event_fn)(const struct dune_event *ev, void *ctx);
 
 /* Installs (or with fn == NULL removes) the one listener for the kinds in mask. */
 DUNE_API int dune_set_event_listener(dune_event_fn fn, void *ctx, uint32_t mask);
+
+/* The syscalls whose DUNE_EV_SYSCALL the listener also wants before they run
+ * (DUNE_EVF_ENTRY): to see memory the call will change, an in-out argument.
+ * Bit nr % 64 of words[nr / 64], for nr < 64 * n_words (at most 1024); NULL or
+ * n_words 0: none. -EINVAL for more words than that. */
+DUNE_API int dune_set_syscall_entries(const uint64_t *words, unsigned n_words);
 
 /* Name of a syscall number on x86-64 ("getppid"), or NULL if unknown. */
 DUNE_API const char *dune_syscall_name(long nr);

@@ -244,6 +244,10 @@ DUNE_API int dune_set_event_listener(dune_event_fn fn, void* ctx, uint32_t mask)
   return r;
 }
 
+DUNE_API int dune_set_syscall_entries(const uint64_t* words, unsigned n_words) {
+  return trace::set_syscall_entries(words, n_words);
+}
+
 DUNE_API const char* dune_syscall_name(long nr) { return syscall_name(nr); }
 
 DUNE_API long dune_syscall_number(const char* name) {

@@ -122,11 +122,13 @@ void dispatch_syscall(GuestThread& t) {
   dune_tf tf;
   const bool regs = trace::regs_wanted();  // not with dunetrace -c
   if (regs) t.user_state(&tf);
-  if (s.nr == SYS_exit || s.nr == SYS_exit_group) {
-    // They do not come back: their line is sent first, as strace's "= ?".
+  const bool no_return = s.nr == SYS_exit || s.nr == SYS_exit_group;
+  if (no_return || trace::entry_wanted(s.nr)) {
+    // exit and exit_group do not come back: their line is sent first, as
+    // strace's "= ?". Others the listener asked to see before they run.
     dune_event ev{};
     ev.kind = DUNE_EV_SYSCALL;
-    ev.flags = DUNE_EVF_NO_RETURN;
+    ev.flags = no_return ? DUNE_EVF_NO_RETURN : DUNE_EVF_ENTRY;
     ev.pid = t.tgid();
     ev.tid = t.tid();
     ev.regs = regs ? &tf : nullptr;

@@ -1,5 +1,7 @@
 #include "trace/events.h"
 
+#include <cerrno>
+
 #include "base/raw_syscall.h"
 #include "base/spin_lock.h"
 
@@ -10,6 +12,7 @@ static_assert(sizeof(dune_event) == 104, "struct dune_event changed size");
 
 std::atomic<uint32_t> g_mask{0};
 std::atomic<bool> g_regs_wanted{true};
+std::atomic<uint64_t> g_entries[kEntryWords] = {};
 
 namespace {
 struct Listener {
@@ -59,6 +62,14 @@ void emit_exec(long nr, const uint64_t (&args)[6]) {
   ev.u.syscall.nr = nr;
   for (int i = 0; i < 6; ++i) ev.u.syscall.args[i] = args[i];
   emit(ev);
+}
+
+int set_syscall_entries(const uint64_t* words, unsigned n_words) {
+  if (n_words > kEntryWords) return -EINVAL;
+  if (n_words && !words) return -EINVAL;
+  for (unsigned i = 0; i < kEntryWords; ++i)
+    g_entries[i].store(i < n_words ? words[i] : 0, std::memory_order_relaxed);
+  return 0;
 }
 
 int set_listener(dune_event_fn fn, void* ctx, uint32_t mask) {

@@ -19,6 +19,15 @@ inline bool wanted(uint32_t kind) {
 extern std::atomic<bool> g_regs_wanted;
 inline bool regs_wanted() { return g_regs_wanted.load(std::memory_order_relaxed); }
 
+// Syscall numbers whose entry the listener wants (dune_set_syscall_entries).
+constexpr int kEntryWords = 16;
+extern std::atomic<uint64_t> g_entries[kEntryWords];
+inline bool entry_wanted(long nr) {
+  return static_cast<unsigned long>(nr) < 64ul * kEntryWords &&
+         ((g_entries[nr / 64].load(std::memory_order_relaxed) >> (nr % 64)) & 1);
+}
+int set_syscall_entries(const uint64_t* words, unsigned n_words);
+
 // Sends ev to the listener (fills tsc, and pid and tid unless the caller did).
 void emit(dune_event& ev);
 

@@ -3,6 +3,7 @@
  * reported once the listener is removed. */
 #include <dune/dune.h>
 #include <dune/trace.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +44,12 @@ int main(void) {
   int devnull = open("/dev/null", O_WRONLY);
   long ppid = syscall(SYS_getppid);
 
+  /* write's event also comes before it runs (DUNE_EVF_ENTRY); getppid's does not. */
+  uint64_t entries[SYS_write / 64 + 1] = {0};
+  entries[SYS_write / 64] |= 1ull << (SYS_write % 64);
+  check(dune_set_syscall_entries(NULL, 1) == -EINVAL && dune_set_syscall_entries(entries, 17) == -EINVAL,
+        "dune_set_syscall_entries refuses bad input");
+  check(dune_set_syscall_entries(entries, SYS_write / 64 + 1) == 0, "dune_set_syscall_entries(write)");
   dune_set_event_listener(listener, &got, DUNE_EV_ALL);
   for (int i = 0; i < 3; ++i) syscall(SYS_getppid);
   syscall(SYS_write, devnull, "abc", 3);
@@ -51,12 +58,23 @@ int main(void) {
   int seen = n;
   syscall(SYS_getppid);
 
-  int getppids = 0, writes = 0, exits = 0, faults = 0, syscall_exits = 0;
+  dune_set_syscall_entries(NULL, 0);
+  int getppids = 0, writes = 0, exits = 0, faults = 0, syscall_exits = 0, entries_seen = 0, entry_order = 0;
   for (int i = 0; i < seen; ++i) {
     const struct dune_event *e = &got[i];
     if (e->pid != getpid() || e->tid != (int)syscall(SYS_gettid) || !e->regs) ++failures;
     switch (e->kind) {
       case DUNE_EV_SYSCALL:
+        if (e->flags & DUNE_EVF_ENTRY) {
+          /* Before the call: its arguments, no result; its completion is the next syscall event. */
+          if (e->u.syscall.nr == SYS_write && e->u.syscall.args[2] == 3 && e->u.syscall.ret == 0) ++entries_seen;
+          for (int k = i + 1; k < seen; ++k)
+            if (got[k].kind == DUNE_EV_SYSCALL) {
+              entry_order += got[k].u.syscall.nr == SYS_write && !(got[k].flags & DUNE_EVF_ENTRY);
+              break;
+            }
+          break;
+        }
         if (e->u.syscall.nr == SYS_getppid && e->u.syscall.ret == ppid) ++getppids;
         if (e->u.syscall.nr == SYS_write && e->u.syscall.args[0] == (uint64_t)devnull &&
             e->u.syscall.args[2] == 3 && e->u.syscall.ret == 3)
@@ -75,6 +93,7 @@ int main(void) {
   }
   check(getppids == 3, "3 getppid syscalls with their result");
   check(writes == 1, "write(devnull, \"abc\", 3) with its arguments and result");
+  check(entries_seen == 1 && entry_order == 1, "write's entry event, before its completion; none for getppid");
   check(faults == 1, "the page fault: address, mapping, protection, outcome");
   check(exits >= 6 && syscall_exits >= 5, "a VM exit for each syscall, fault and handler return");
   check(n == seen, "nothing after the listener was removed");

@@ -44,38 +44,14 @@ void pwrite_(Ctx& c) {
   c.push(c.lng(3));
 }
 
-Value iovec_value(Ctx& c, int i, bool filled) {
-  const Blob* head = c.blob(i);
-  if (!head || head->status != dune::trace_wire::kCapOk || (filled && !c.ok())) return c.ptr(i);
-  Value arr = Value::array();
-  size_t n = head->bytes.size() / 16;
-  uint64_t left = filled ? static_cast<uint64_t>(c.ret()) : ~0ull;
-  for (size_t k = 0; k < n; ++k) {
-    uint64_t base, len;
-    std::memcpy(&base, head->bytes.data() + 16 * k, 8);
-    std::memcpy(&len, head->bytes.data() + 16 * k + 8, 8);
-    uint64_t moved = len < left ? len : left;
-    left -= moved;
-    const Blob* data = c.blob(i, static_cast<int>(k + 1));
-    Value e = Value::record();
-    if (data && data->status == dune::trace_wire::kCapOk)
-      e.add("iov_base", Value::str(data->bytes, moved > data->bytes.size()));
-    else
-      e.add("iov_base", Value::txt(address(base)));
-    e.add("iov_len", Value::txt(std::to_string(len)));
-    arr.add(std::move(e));
-  }
-  arr.truncated = n < c.arg(i + 1);
-  return arr;
-}
 void readv_(Ctx& c) {
   c.push(c.fd(0));
-  c.push(iovec_value(c, 1, true));
+  c.push(iovec_value(c, 1, true, c.arg(2)));
   c.push(c.integer(2));
 }
 void writev_(Ctx& c) {
   c.push(c.fd(0));
-  c.push(iovec_value(c, 1, false));
+  c.push(iovec_value(c, 1, false, c.arg(2)));
   c.push(c.integer(2));
 }
 void preadv_(Ctx& c) {
@@ -184,6 +160,57 @@ void copy_file_range_(Ctx& c) {
   c.push(c.ulong(4));
   c.push(c.integer(5));
 }
+// An fd_set as strace prints it: "[3 5]".
+std::string fd_set_text(const std::string& bytes, int nfds) {
+  std::string s = "[";
+  for (int fd = 0; fd < nfds && static_cast<size_t>(fd / 8) < bytes.size(); ++fd) {
+    if (!((static_cast<uint8_t>(bytes[fd / 8]) >> (fd % 8)) & 1)) continue;
+    if (s.size() > 1) s += ' ';
+    s += std::to_string(fd);
+  }
+  return s + "]";
+}
+
+// select and pselect6: the sets and timeout as the call found them (captured
+// at its entry), and in the note what it left: "(in [3], left {...})".
+void select_common(Ctx& c, bool timespec) {
+  int nfds = c.iarg(0) < 0 ? 0 : (c.iarg(0) > 1024 ? 1024 : c.iarg(0));
+  c.push(c.integer(0));
+  for (int i = 1; i <= 3; ++i) {
+    const Blob* in = c.arg(i) ? c.call.blob(i, 0, true) : nullptr;
+    if (!c.arg(i))
+      c.push(Value::txt("NULL"));
+    else if (in && in->status == dune::trace_wire::kCapOk)
+      c.push(Value::txt(fd_set_text(in->bytes, nfds)));
+    else
+      c.push(c.ptr(i));
+  }
+  const uint8_t* t = c.arg(4) ? c.object(4, 16, true) : nullptr;
+  c.push(t ? (timespec ? timespec_value(t) : timeval_value(t)) : c.ptr(4));
+  if (!c.ok()) return;
+  if (c.ret() == 0) {
+    c.note("(Timeout)");
+    return;
+  }
+  std::string note;
+  const char* names[] = {"in", "out", "except"};
+  for (int i = 1; i <= 3; ++i) {
+    const Blob* out = c.arg(i) ? c.blob(i) : nullptr;
+    if (!out || out->status != dune::trace_wire::kCapOk) continue;
+    std::string set = fd_set_text(out->bytes, nfds);
+    if (set == "[]") continue;
+    note += std::string(note.empty() ? "" : ", ") + names[i - 1] + " " + set;
+  }
+  if (const uint8_t* left = c.arg(4) ? c.object(4, 16) : nullptr)
+    note += std::string(note.empty() ? "" : ", ") + "left " +
+            render_text(timespec ? timespec_value(left) : timeval_value(left), -1);
+  if (!note.empty()) c.note("(" + note + ")");
+}
+void select_(Ctx& c) { select_common(c, false); }
+void pselect6_(Ctx& c) {
+  select_common(c, true);
+  c.push(c.ptr(5));
+}
 void close_range_(Ctx& c) {
   auto bound = [&](int i) { return c.arg(i) == 0xffffffffu ? std::string("~0U") : std::to_string(c.arg(i) & 0xffffffff); };
   c.push(bound(0));
@@ -194,6 +221,7 @@ void close_range_(Ctx& c) {
 
 const DecoderEntry kDescDecoders[] = {
     {SYS_read, read_}, {SYS_write, write_}, {SYS_pread64, pread_},
+    {SYS_select, select_}, {SYS_pselect6, pselect6_},
     {SYS_pwrite64, pwrite_}, {SYS_readv, readv_}, {SYS_writev, writev_},
     {SYS_preadv, preadv_}, {SYS_pwritev, pwritev_}, {SYS_close, fd_only},
     {SYS_lseek, lseek_}, {SYS_fchdir, fd_only}, {SYS_ftruncate, ftruncate_},
@@ -205,4 +233,28 @@ const DecoderEntry kDescDecoders[] = {
 };
 const size_t kDescDecodersCount = sizeof kDescDecoders / sizeof kDescDecoders[0];
 
+Value iovec_value(const Ctx& c, int i, bool filled, uint64_t count) {
+  const Blob* head = c.blob(i);
+  if (!head || head->status != dune::trace_wire::kCapOk || (filled && !c.ok())) return c.ptr(i);
+  Value arr = Value::array();
+  size_t n = head->bytes.size() / 16;
+  uint64_t left = filled ? static_cast<uint64_t>(c.ret()) : ~0ull;
+  for (size_t k = 0; k < n; ++k) {
+    uint64_t base, len;
+    std::memcpy(&base, head->bytes.data() + 16 * k, 8);
+    std::memcpy(&len, head->bytes.data() + 16 * k + 8, 8);
+    uint64_t moved = len < left ? len : left;
+    left -= moved;
+    const Blob* data = c.blob(i, static_cast<int>(k + 1));
+    Value e = Value::record();
+    if (data && data->status == dune::trace_wire::kCapOk)
+      e.add("iov_base", Value::str(data->bytes, moved > data->bytes.size()));
+    else
+      e.add("iov_base", Value::txt(address(base)));
+    e.add("iov_len", Value::txt(std::to_string(len)));
+    arr.add(std::move(e));
+  }
+  arr.truncated = n < count;
+  return arr;
+}
 }  // namespace dunetrace::decode

@@ -254,13 +254,54 @@ void utimensat_(Ctx& c) {
   c.push(c.ptr(2));
   c.push(flags(c.arg(3), kAtFlags));
 }
+// linux/magic.h's names, as strace prints f_type.
+constexpr Named kFsMagics[] = {
+    {0xef53, "EXT2_SUPER_MAGIC"},      {0x01021994, "TMPFS_MAGIC"},       {0x9fa0, "PROC_SUPER_MAGIC"},
+    {0x62656572, "SYSFS_MAGIC"},       {0x794c7630, "OVERLAYFS_SUPER_MAGIC"}, {0x9123683e, "BTRFS_SUPER_MAGIC"},
+    {0x58465342, "XFS_SUPER_MAGIC"},   {0x63677270, "CGROUP2_SUPER_MAGIC"}, {0x27e0eb, "CGROUP_SUPER_MAGIC"},
+    {0x1cd1, "DEVPTS_SUPER_MAGIC"},    {0x534f434b, "SOCKFS_MAGIC"},      {0x50495045, "PIPEFS_MAGIC"},
+    {0x6969, "NFS_SUPER_MAGIC"},       {0x858458f6, "RAMFS_MAGIC"},       {0x73717368, "SQUASHFS_MAGIC"},
+    {0x4d44, "MSDOS_SUPER_MAGIC"},     {0x9660, "ISOFS_SUPER_MAGIC"},     {0x65735546, "FUSE_SUPER_MAGIC"},
+    {0x64626720, "DEBUGFS_MAGIC"},     {0x74726163, "TRACEFS_MAGIC"},     {0x73636673, "SECURITYFS_MAGIC"},
+    {0xcafe4a11, "BPF_FS_MAGIC"},      {0x19800202, "MQUEUE_MAGIC"},      {0x42494e4d, "BINFMTFS_MAGIC"},
+    {0x958458f6, "HUGETLBFS_MAGIC"},   {0x01021997, "V9FS_MAGIC"},        {0xf2f52010, "F2FS_SUPER_MAGIC"},
+    {0x6e736673, "NSFS_MAGIC"},        {0x09041934, "ANON_INODE_FS_MAGIC"}, {0x5346544e, "NTFS_SB_MAGIC"},
+};
+constexpr Named kStatfsFlags[] = {
+    {0x1, "ST_RDONLY"},     {0x2, "ST_NOSUID"},      {0x4, "ST_NODEV"},      {0x8, "ST_NOEXEC"},
+    {0x10, "ST_SYNCHRONOUS"}, {0x20, "ST_VALID"},    {0x40, "ST_MANDLOCK"},  {0x400, "ST_NOATIME"},
+    {0x800, "ST_NODIRATIME"}, {0x1000, "ST_RELATIME"}, {0x2000, "ST_NOSYMFOLLOW"},
+};
+
+// struct statfs (x86-64: eleven 8-byte fields but f_fsid, two ints).
+Value statfs_value(Ctx& c, int i) {
+  const uint8_t* f = c.ok() ? c.object(i, 88) : nullptr;
+  if (!f) return c.ptr(i);
+  auto u = [&](size_t off) { return Value::txt(std::to_string(load<uint64_t>(f, off))); };
+  Value v = Value::record();
+  v.add("f_type", Value::txt(xlat(load<uint64_t>(f, 0), kFsMagics, nullptr, true)));
+  v.add("f_bsize", u(8));
+  v.add("f_blocks", u(16));
+  v.add("f_bfree", u(24));
+  v.add("f_bavail", u(32));
+  v.add("f_files", u(40));
+  v.add("f_ffree", u(48));
+  Value ids = Value::array();
+  ids.add(Value::txt(c_hex(load<uint32_t>(f, 56))));
+  ids.add(Value::txt(c_hex(load<uint32_t>(f, 60))));
+  v.add("f_fsid", Value::record().add("val", std::move(ids)));
+  v.add("f_namelen", u(64));
+  v.add("f_frsize", u(72));
+  v.add("f_flags", Value::txt(flags(load<uint64_t>(f, 80), kStatfsFlags)));
+  return v;
+}
 void statfs_(Ctx& c) {
   c.push(c.path(0));
-  c.push(c.ptr(1));
+  c.push(statfs_value(c, 1));
 }
 void fstatfs_(Ctx& c) {
   c.push(c.fd(0));
-  c.push(c.ptr(1));
+  c.push(statfs_value(c, 1));
 }
 
 constexpr Named kXattrFlags[] = {{1, "XATTR_CREATE"}, {2, "XATTR_REPLACE"}};

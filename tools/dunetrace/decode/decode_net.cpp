@@ -136,31 +136,39 @@ void listen_(Ctx& c) {
   c.push(c.fd(0));
   c.push(c.integer(1));
 }
-void accept_common(Ctx& c) {
-  c.push(c.fd(0));
-  uint32_t len = 0;
-  if (c.ok() && c.arg(1) && c.read(2, &len)) {
-    c.push(sockaddr_arg(c, 1, len));
-    c.push(Value::txt(fmt::format("[{}]", len)));
-  } else {
-    c.push(c.ptr(1));
-    c.push(c.ptr(2));
+// An address the kernel wrote and its in-out length (strace's
+// decode_sockname): the address as long as both lengths allow, "[in => out]".
+void sockname_pair(Ctx& c, int addr_i, int len_i) {
+  uint32_t in = 0, out = 0;
+  bool had_in = c.read(len_i, &in, true);
+  if (!c.arg(addr_i) || !c.arg(len_i) || !had_in) {
+    c.push(c.ptr(addr_i));
+    c.push(c.ptr(len_i));
+    return;
   }
+  if (!c.ok() || !c.read(len_i, &out)) {
+    c.push(c.ptr(addr_i));
+    c.push(Value::array().add(Value::txt(std::to_string(in))));
+    return;
+  }
+  c.push(sockaddr_arg(c, addr_i, in < out ? in : out));
+  c.push(c.updated_int(len_i));
 }
 void accept_(Ctx& c) {
-  accept_common(c);
+  c.push(c.fd(0));
+  sockname_pair(c, 1, 2);
 }
 void accept4_(Ctx& c) {
   accept_(c);
   c.push(flags(c.arg(3), kSockFlags));
 }
-void getsockname_(Ctx& c) { accept_common(c); }
+void getsockname_(Ctx& c) { accept_(c); }
 void sendto_(Ctx& c) {
   c.push(c.fd(0));
   c.push(c.bytes(1, c.arg(2)));
   c.push(c.ulong(2));
   c.push(flags(c.arg(3), kMsgFlags));
-  c.push(c.ptr(4));
+  c.push(sockaddr_arg(c, 4, c.arg(5)));
   c.push(c.integer(5));
 }
 void recvfrom_(Ctx& c) {
@@ -168,12 +176,84 @@ void recvfrom_(Ctx& c) {
   c.push(c.filled(1));
   c.push(c.ulong(2));
   c.push(flags(c.arg(3), kMsgFlags));
-  c.push(c.ptr(4));
-  c.push(c.ptr(5));
+  sockname_pair(c, 4, 5);
 }
-void msg_(Ctx& c) {
+
+constexpr Named kScmTypes[] = {{1, "SCM_RIGHTS"}, {2, "SCM_CREDENTIALS"}, {3, "SCM_SECURITY"}, {29, "SCM_TIMESTAMP"}};
+
+// The control messages of a msghdr: [{cmsg_len=20, cmsg_level=SOL_SOCKET,
+// cmsg_type=SCM_RIGHTS, cmsg_data=[3]}].
+Value cmsgs_value(const std::string& b) {
+  Value arr = Value::array();
+  for (size_t off = 0; off + 16 <= b.size();) {
+    auto len = at<uint64_t>(b, off);
+    auto level = at<int32_t>(b, off + 8), type = at<int32_t>(b, off + 12);
+    Value m = Value::record();
+    m.add("cmsg_len", Value::txt(std::to_string(len)));
+    m.add("cmsg_level", Value::txt(xlat(static_cast<uint32_t>(level), kLevels, "SOL_", false)));
+    m.add("cmsg_type", Value::txt(level == 1 ? xlat(static_cast<uint32_t>(type), kScmTypes, "SCM_", false)
+                                             : std::to_string(type)));
+    size_t data = len >= 16 ? len - 16 : 0;
+    if (off + 16 + data > b.size()) data = b.size() - off - 16;
+    if (level == 1 && type == 1) {
+      Value fds = Value::array();
+      for (size_t k = 0; k + 4 <= data; k += 4) fds.add(Value::txt(std::to_string(at<int32_t>(b, off + 16 + k))));
+      m.add("cmsg_data", std::move(fds));
+    } else if (level == 1 && type == 2 && data >= 12) {
+      m.add("cmsg_data", Value::record()
+                             .add("pid", Value::txt(std::to_string(at<int32_t>(b, off + 16))))
+                             .add("uid", Value::txt(std::to_string(at<uint32_t>(b, off + 20))))
+                             .add("gid", Value::txt(std::to_string(at<uint32_t>(b, off + 24)))));
+    }
+    arr.add(std::move(m));
+    if (len < 16) break;
+    off += (len + 7) & ~uint64_t{7};
+  }
+  return arr;
+}
+
+// struct msghdr as strace prints it; recvmsg's fields are what the kernel
+// left, its name length "in => out" when it changed.
+Value msghdr_value(Ctx& c, bool received) {
+  const uint8_t* m = c.object(1, 56);
+  if (!m || (received && !c.ok())) return c.ptr(1);
+  uint64_t name = load<uint64_t>(m, 0), iovlen = load<uint64_t>(m, 24), control = load<uint64_t>(m, 32),
+           controllen = load<uint64_t>(m, 40);
+  uint32_t namelen = load<uint32_t>(m, 8), flags_v = load<uint32_t>(m, 48);
+  const uint8_t* in = received ? c.object(1, 56, true) : nullptr;
+  uint32_t namelen_in = in ? load<uint32_t>(in, 8) : namelen;
+  Value v = Value::record();
+  const Blob* nb = c.blob(dune::trace_wire::kMsgNameArg);
+  uint32_t shown = namelen < namelen_in ? namelen : namelen_in;
+  if (!name)
+    v.add("msg_name", Value::txt("NULL"));
+  else if (nb && nb->status == dune::trace_wire::kCapOk)
+    v.add("msg_name", sockaddr_from(nb->bytes, shown));
+  else
+    v.add("msg_name", Value::txt(address(name)));
+  if (namelen_in != namelen)
+    v.add("msg_namelen", Value::update(Value::txt(std::to_string(namelen_in)), Value::txt(std::to_string(namelen))));
+  else
+    v.add("msg_namelen", Value::txt(std::to_string(namelen)));
+  v.add("msg_iov", iovec_value(c, dune::trace_wire::kMsgIovArg, received, iovlen));
+  v.add("msg_iovlen", Value::txt(std::to_string(iovlen)));
+  if (controllen) {
+    const Blob* cb = c.blob(dune::trace_wire::kMsgControlArg);
+    v.add("msg_control", cb && cb->status == dune::trace_wire::kCapOk ? cmsgs_value(cb->bytes)
+                                                                      : Value::txt(address(control)));
+  }
+  v.add("msg_controllen", Value::txt(std::to_string(controllen)));
+  v.add("msg_flags", Value::txt(flags(flags_v, kMsgFlags)));
+  return v;
+}
+void sendmsg_(Ctx& c) {
   c.push(c.fd(0));
-  c.push(c.ptr(1));
+  c.push(msghdr_value(c, false));
+  c.push(flags(c.arg(2), kMsgFlags));
+}
+void recvmsg_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(msghdr_value(c, true));
   c.push(flags(c.arg(2), kMsgFlags));
 }
 void shutdown_(Ctx& c) {
@@ -200,14 +280,18 @@ void getsockopt_(Ctx& c) {
   c.push(c.fd(0));
   c.push(xlat(c.arg(1), kLevels, "SOL_", false));
   c.push(opt_name(c.arg(1), c.arg(2)));
-  uint32_t len = 0;
+  uint32_t in = 0, out = 0;
+  bool had_in = c.read(4, &in, true);
   int v;
-  if (c.ok() && c.read(4, &len) && len == 4 && c.read(3, &v)) {
-    c.push(fmt::format("[{}]", v));
-    c.push(fmt::format("[{}]", len));
+  if (c.ok() && c.read(4, &out)) {
+    if (out == 4 && c.read(3, &v))
+      c.push(fmt::format("[{}]", v));
+    else
+      c.push(c.ptr(3));
+    c.push(c.updated_int(4));
   } else {
     c.push(c.ptr(3));
-    c.push(c.ptr(4));
+    c.push(had_in ? Value::array().add(Value::txt(std::to_string(in))) : c.ptr(4));
   }
 }
 
@@ -217,8 +301,8 @@ const DecoderEntry kNetDecoders[] = {
     {SYS_socket, socket_},         {SYS_socketpair, socketpair_}, {SYS_connect, connect_},
     {SYS_bind, connect_},          {SYS_listen, listen_},         {SYS_accept, accept_},
     {SYS_accept4, accept4_},       {SYS_getsockname, getsockname_}, {SYS_getpeername, getsockname_},
-    {SYS_sendto, sendto_},         {SYS_recvfrom, recvfrom_},     {SYS_sendmsg, msg_},
-    {SYS_recvmsg, msg_},           {SYS_shutdown, shutdown_},     {SYS_setsockopt, setsockopt_},
+    {SYS_sendto, sendto_},         {SYS_recvfrom, recvfrom_},     {SYS_sendmsg, sendmsg_},
+    {SYS_recvmsg, recvmsg_},           {SYS_shutdown, shutdown_},     {SYS_setsockopt, setsockopt_},
     {SYS_getsockopt, getsockopt_},
 };
 const size_t kNetDecodersCount = sizeof kNetDecoders / sizeof kNetDecoders[0];

@@ -77,10 +77,13 @@ void execve_args(Ctx& c, int path, int argv, int envp) {
   }
   Value env = c.ptr(envp);
   const Blob* count = c.blob(envp);
-  if (count && count->status == dune::trace_wire::kCapOk && count->bytes.size() == 4) {
-    uint32_t n;
-    std::memcpy(&n, count->bytes.data(), 4);
-    env.comment = fmt::format("{} var{}", n, n == 1 ? "" : "s");
+  if (count && count->status == dune::trace_wire::kCapOk && count->bytes.size() == 8) {
+    // dunetrace's own variables (DUNE_TRACE, LD_PRELOAD naming the shim) are
+    // not the program's: the count is the one it would have untraced.
+    uint32_t n[2];
+    std::memcpy(n, count->bytes.data(), 8);
+    uint32_t vars = n[0] - (n[1] < n[0] ? n[1] : n[0]);
+    env.comment = fmt::format("{} var{}", vars, vars == 1 ? "" : "s");
   }
   c.push(std::move(env));
 }

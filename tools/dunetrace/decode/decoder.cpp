@@ -36,10 +36,24 @@ Value Ctx::bytes(int i, uint64_t full) const {
   return Value::str(b->bytes, full > b->bytes.size());
 }
 
-const uint8_t* Ctx::object(int i, size_t n) const {
-  const Blob* b = blob(i);
+const uint8_t* Ctx::object(int i, size_t n, bool at_entry) const {
+  const Blob* b = call.blob(i, 0, at_entry);
   if (!b || b->status != dune::trace_wire::kCapOk || b->bytes.size() < n) return nullptr;
   return reinterpret_cast<const uint8_t*>(b->bytes.data());
+}
+
+Value Ctx::updated_int(int i) const {
+  uint32_t in = 0, out = 0;
+  bool had_in = read(i, &in, true), has_out = read(i, &out);
+  if (!has_out && !had_in) return ptr(i);
+  Value v = Value::array();
+  if (!has_out || (had_in && in == out))
+    v.add(Value::txt(std::to_string(has_out ? out : in)));
+  else if (!had_in)
+    v.add(Value::txt(std::to_string(out)));
+  else
+    v.add(Value::update(Value::txt(std::to_string(in)), Value::txt(std::to_string(out))));
+  return v;
 }
 
 }  // namespace dunetrace::decode

@@ -68,15 +68,19 @@ class Ctx {
   // The bytes a successful call filled at argument i (its result says how
   // many); the address when it failed.
   Value filled(int i) const { return ok() ? bytes(i, static_cast<uint64_t>(ret())) : ptr(i); }
-  // The captured bytes of argument i when they hold a whole struct of n bytes.
-  const uint8_t* object(int i, size_t n) const;
+  // The captured bytes of argument i when they hold a whole struct of n bytes
+  // (at_entry: as they were before the call, for the calls that capture that).
+  const uint8_t* object(int i, size_t n, bool at_entry = false) const;
   template <typename T>
-  bool read(int i, T* out) const {
-    const uint8_t* p = object(i, sizeof(T));
+  bool read(int i, T* out, bool at_entry = false) const {
+    const uint8_t* p = object(i, sizeof(T), at_entry);
     if (!p) return false;
     std::memcpy(out, p, sizeof(T));
     return true;
   }
+  // An in-out int (a socklen_t) as strace shows it: "[16]", or "[128 => 16]"
+  // when the call changed it.
+  Value updated_int(int i) const;
   const Blob* blob(int i, int sub = 0) const { return call.blob(i, sub); }
 
  private:
@@ -122,5 +126,8 @@ Value timespec_value(const uint8_t* ts);
 Value timeval_value(const uint8_t* tv);
 std::string open_flags(uint64_t v);
 std::string fd_text(int fd, const std::string& path);
+// The iovec array captured at argument i (or at kMsgIovArg) with count
+// elements; filled: the bytes a read moved (the result), else all of them.
+Value iovec_value(const Ctx& c, int i, bool filled, uint64_t count);
 
 }  // namespace dunetrace::decode

@@ -17,6 +17,7 @@ struct Blob {
   uint8_t arg = 0;  // the argument it came from
   uint8_t sub = 0;  // 0: the argument itself; i+1: element i of an array it points to
   uint8_t status = 0;  // dune::trace_wire::CaptureStatus
+  bool at_entry = false;  // copied before the call ran
   std::string bytes;
 };
 
@@ -29,9 +30,10 @@ struct SyscallCall {
   std::vector<Blob> blobs;
   std::string fd_paths[7];  // -y: the file of each descriptor argument, [6] the result's
 
-  const Blob* blob(int arg, int sub = 0) const {
+  // What the memory held after the call (or, at_entry, before it).
+  const Blob* blob(int arg, int sub = 0, bool at_entry = false) const {
     for (const Blob& b : blobs)
-      if (b.arg == arg && b.sub == sub) return &b;
+      if (b.arg == arg && b.sub == sub && b.at_entry == at_entry) return &b;
     return nullptr;
   }
   bool failed() const { return syscall_error(ret) != 0; }

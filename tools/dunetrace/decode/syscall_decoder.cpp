@@ -42,8 +42,9 @@ bool parse_captures(std::string_view area, SyscallCall* call) {
     BlobHeader h;
     std::memcpy(&h, area.data(), sizeof h);
     area.remove_prefix(sizeof h);
-    if (h.len > area.size() || h.arg > 6) return false;
-    call->blobs.push_back(Blob{h.arg, h.sub, h.status, std::string(area.substr(0, h.len))});
+    if (h.len > area.size() || h.arg > dune::trace_wire::kMaxBlobArg) return false;
+    call->blobs.push_back(
+        Blob{h.arg, h.sub, h.status, h.when == dune::trace_wire::kAtEntry, std::string(area.substr(0, h.len))});
     area.remove_prefix(h.len);
   }
   return true;
