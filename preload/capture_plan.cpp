@@ -26,7 +26,8 @@ struct Plan {
 constexpr uint64_t kStat = 144, kStatx = 256, kTimespec = 16, kSigaction = 32, kSigset = 8, kStackT = 24,
                    kRlimit = 16, kUtsnameShown = 65 * 2, kSysinfo = 112, kRusage = 144, kTermios = 36,
                    kWinsize = 8, kCloneArgs = 88, kItimerval = 32, kItimerspec = 32, kSiginfo = 48,
-                   kEpollEvent = 12, kStatfs = 120, kSockaddrMax = 128, kMsghdr = 56;
+                   kEpollEvent = 12, kStatfs = 120, kSockaddrMax = 128, kMsghdr = 56, kTms = 32, kSembuf = 6,
+                   kMqAttr = 32, kCapHeader = 8, kCapData = 24;
 
 // The bytes of an fd_set the kernel reads for nfds descriptors (whole longs).
 uint64_t fd_set_bytes(uint64_t nfds) {
@@ -285,6 +286,60 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, C
     case SYS_timerfd_settime:
       p.bytes(2, kItimerspec);
       if (good) p.bytes(3, kItimerspec);
+      break;
+    case SYS_timerfd_gettime:
+      if (good) p.bytes(1, kItimerspec);
+      break;
+    case SYS_times:
+      if (good) p.bytes(0, kTms);
+      break;
+    // IPC: a message is its type and then its text (msgrcv: the buffer's size, as strace).
+    case SYS_msgsnd:
+      p.bytes(1, 8 + a[2]);
+      break;
+    case SYS_msgrcv:
+      if (good) p.bytes(1, 8 + a[2]);
+      break;
+    case SYS_semop:
+    case SYS_semtimedop:
+      p.bytes(1, (a[2] < 64 ? a[2] : 64) * kSembuf);
+      if (nr == SYS_semtimedop && a[3]) p.bytes(3, kTimespec);
+      break;
+    case SYS_mq_open:
+      p.path(0);
+      if ((a[1] & O_CREAT) && a[3]) p.bytes(3, kMqAttr);
+      break;
+    case SYS_mq_unlink:
+      p.path(0);
+      break;
+    case SYS_mq_timedsend:
+      p.bytes(1, a[2]);
+      if (a[4]) p.bytes(4, kTimespec);
+      break;
+    case SYS_mq_timedreceive:
+      if (good) p.bytes(1, got);
+      if (good && a[3]) p.bytes(3, 4);
+      if (a[4]) p.bytes(4, kTimespec);
+      break;
+    // Process attributes.
+    case SYS_getcpu:
+      if (good && a[0]) p.bytes(0, 4);
+      if (good && a[1]) p.bytes(1, 4);
+      break;
+    case SYS_getgroups:
+      if (good && a[0]) p.bytes(1, got * 4);
+      break;
+    case SYS_setgroups:
+      p.bytes(1, a[0] * 4);
+      break;
+    case SYS_capget:
+    case SYS_capset:
+      p.bytes(0, kCapHeader);
+      if (nr == SYS_capset || good) p.bytes(1, kCapData);
+      break;
+    case SYS_splice:
+      if (a[1]) p.bytes(1, 8);
+      if (a[3]) p.bytes(3, 8);
       break;
     case SYS_futex:
       if (a[3]) p.bytes(3, kTimespec);

@@ -47,6 +47,7 @@ def cases(programs, data):
         "forks_threads": [os.path.join(programs, "forks_threads")],
         "signals": [os.path.join(programs, "signals"), "handled"],
         "net_io": [os.path.join(programs, "net_io")],
+        "ipc_misc": [os.path.join(programs, "ipc_misc")],
     }
 
 
@@ -58,8 +59,16 @@ NUM = re.compile(r"(?<![\w.])\d+(?![\w.])")
 RANDOM = re.compile(r'getrandom\("[^"]*"')
 
 
+IPC_ID = re.compile(r"^((?:shm|sem|msg)(?:at|ctl|op|timedop|snd|rcv))\(\d+")
+IPC_NEW = re.compile(r"^((?:shm|sem|msg)get\(.*\)\s+= )\d+$")
+
+
 def normalize(line, pids):
     line = re.sub(r"^getppid\(\)\s+= \d+", "getppid() = PID", line)
+    # The kernel's IPC ids and clock ticks differ from run to run.
+    line = IPC_ID.sub(lambda m: m.group(1) + "(ID", line)
+    line = IPC_NEW.sub(lambda m: m.group(1) + "ID", line)
+    line = re.sub(r"^(times\(.*\)\s+= )\d+$", lambda m: m.group(1) + "T", line)
     line = HEX.sub("ADDR", line)
     line = TIMES.sub(lambda m: m.group(1) + "=T", line)
     line = RANDOM.sub('getrandom("R"', line)

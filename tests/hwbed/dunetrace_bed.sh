@@ -46,7 +46,7 @@ put_with_libs "$dunetrace" "$gdunetrace"
 cp -- "$work/dunetrace" "$tree$gdunetrace"
 put_with_libs "$shim" "$gshim"
 for p in cat sort ls wc dash strace; do put_with_libs "$(command -v "$p")"; done
-for p in getppid_loop forks_threads signals ring_stress net_io; do put_with_libs "$programs/$p" "$gprograms/$p"; done
+for p in getppid_loop forks_threads signals ring_stress net_io ipc_misc; do put_with_libs "$programs/$p" "$gprograms/$p"; done
 bench_calls=${DUNETRACE_BED_BENCH:-0}
 ring_threads=3 ring_calls=1500
 ((bench_calls > 0)) && put_with_libs "$build/bench/syscall_heavy" "$gheavy"
@@ -68,6 +68,7 @@ cases() {
   echo "forks_threads|$gprograms/forks_threads"
   echo "signals|$gprograms/signals handled"
   echo "net_io|$gprograms/net_io"
+  echo "ipc_misc|$gprograms/ipc_misc"
 }
 mkdir -p /tmp/st /tmp/dt
 cases | while IFS='|' read -r name cmd; do

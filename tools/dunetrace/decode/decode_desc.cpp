@@ -211,6 +211,38 @@ void pselect6_(Ctx& c) {
   select_common(c, true);
   c.push(c.ptr(5));
 }
+constexpr Named kFalloc[] = {{0x1, "FALLOC_FL_KEEP_SIZE"}, {0x2, "FALLOC_FL_PUNCH_HOLE"},
+                             {0x4, "FALLOC_FL_NO_HIDE_STALE"}, {0x8, "FALLOC_FL_COLLAPSE_RANGE"},
+                             {0x10, "FALLOC_FL_ZERO_RANGE"}, {0x20, "FALLOC_FL_INSERT_RANGE"},
+                             {0x40, "FALLOC_FL_UNSHARE_RANGE"}};
+void fallocate_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(flags(c.arg(1), kFalloc));
+  c.push(c.lng(2));
+  c.push(c.lng(3));
+}
+constexpr Named kSplice[] = {{1, "SPLICE_F_MOVE"}, {2, "SPLICE_F_NONBLOCK"}, {4, "SPLICE_F_MORE"},
+                             {8, "SPLICE_F_GIFT"}};
+// An loff_t* of splice: NULL, or [offset].
+Value offset_ptr(const Ctx& c, int i) {
+  int64_t off;
+  if (c.arg(i) && c.read(i, &off)) return Value::array().add(Value::txt(std::to_string(off)));
+  return c.ptr(i);
+}
+void splice_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(offset_ptr(c, 1));
+  c.push(c.fd(2));
+  c.push(offset_ptr(c, 3));
+  c.push(c.ulong(4));
+  c.push(flags(c.arg(5), kSplice));
+}
+void tee_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.fd(1));
+  c.push(c.ulong(2));
+  c.push(flags(c.arg(3), kSplice));
+}
 void close_range_(Ctx& c) {
   auto bound = [&](int i) { return c.arg(i) == 0xffffffffu ? std::string("~0U") : std::to_string(c.arg(i) & 0xffffffff); };
   c.push(bound(0));
@@ -221,7 +253,8 @@ void close_range_(Ctx& c) {
 
 const DecoderEntry kDescDecoders[] = {
     {SYS_read, read_}, {SYS_write, write_}, {SYS_pread64, pread_},
-    {SYS_select, select_}, {SYS_pselect6, pselect6_},
+    {SYS_select, select_}, {SYS_pselect6, pselect6_}, {SYS_fallocate, fallocate_},
+    {SYS_splice, splice_}, {SYS_tee, tee_},
     {SYS_pwrite64, pwrite_}, {SYS_readv, readv_}, {SYS_writev, writev_},
     {SYS_preadv, preadv_}, {SYS_pwritev, pwritev_}, {SYS_close, fd_only},
     {SYS_lseek, lseek_}, {SYS_fchdir, fd_only}, {SYS_ftruncate, ftruncate_},

@@ -1,4 +1,5 @@
-// decode_misc.cpp - ioctl, polling and event descriptors.
+// decode_misc.cpp - ioctl, polling, event descriptors, inotify, and process odds
+// and ends (personality, times, getcpu, membarrier).
 #include <fmt/format.h>
 #include <sys/syscall.h>
 
@@ -171,9 +172,94 @@ void inotify_init1_(Ctx& c) {
   c.push(flags(c.arg(0), kInotify));
 }
 
+constexpr Named kInotifyMask[] = {
+    {0x1, "IN_ACCESS"},         {0x2, "IN_MODIFY"},        {0x4, "IN_ATTRIB"},       {0x8, "IN_CLOSE_WRITE"},
+    {0x10, "IN_CLOSE_NOWRITE"}, {0x20, "IN_OPEN"},         {0x40, "IN_MOVED_FROM"},  {0x80, "IN_MOVED_TO"},
+    {0x100, "IN_CREATE"},       {0x200, "IN_DELETE"},      {0x400, "IN_DELETE_SELF"}, {0x800, "IN_MOVE_SELF"},
+    {0x2000, "IN_UNMOUNT"},     {0x4000, "IN_Q_OVERFLOW"}, {0x8000, "IN_IGNORED"},   {0x1000000, "IN_ONLYDIR"},
+    {0x2000000, "IN_DONT_FOLLOW"}, {0x4000000, "IN_EXCL_UNLINK"}, {0x10000000, "IN_MASK_CREATE"},
+    {0x20000000, "IN_MASK_ADD"}, {0x40000000, "IN_ISDIR"}, {0x80000000, "IN_ONESHOT"},
+};
+void inotify_add_watch_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.path(1));
+  c.push(flags(c.arg(2) & 0xffffffff, kInotifyMask));
+}
+void inotify_rm_watch_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(c.integer(1));
+}
+
+constexpr Named kPersonalityFlags[] = {
+    {0x0020000, "UNAME26"},          {0x0040000, "ADDR_NO_RANDOMIZE"}, {0x0080000, "FDPIC_FUNCPTRS"},
+    {0x0100000, "MMAP_PAGE_ZERO"},   {0x0200000, "ADDR_COMPAT_LAYOUT"}, {0x0400000, "READ_IMPLIES_EXEC"},
+    {0x0800000, "ADDR_LIMIT_32BIT"}, {0x1000000, "SHORT_INODE"},       {0x2000000, "WHOLE_SECONDS"},
+    {0x4000000, "STICKY_TIMEOUTS"},  {0x8000000, "ADDR_LIMIT_3GB"},
+};
+constexpr Named kPersonas[] = {{0, "PER_LINUX"}, {8, "PER_LINUX32"}, {0x10, "PER_BSD"}};
+// "PER_LINUX|ADDR_NO_RANDOMIZE"
+std::string persona_text(uint64_t v) {
+  std::string s = xlat(v & 0xff, kPersonas, nullptr, true);
+  std::string f = flags(v & ~0xffull, kPersonalityFlags, "");
+  return f.empty() ? s : s + "|" + f;
+}
+void personality_(Ctx& c) {
+  // 0xffffffff asks for the persona without setting one: strace shows it as is.
+  auto v = static_cast<uint32_t>(c.arg(0));
+  c.push(v == 0xffffffffu ? std::string("0xffffffff") : persona_text(v));
+  if (c.ok()) {
+    c.result(ResultStyle::kHex);
+    c.note("(" + persona_text(static_cast<uint64_t>(c.ret())) + ")");
+  }
+}
+void times_(Ctx& c) {
+  const uint8_t* t = c.ok() && c.arg(0) ? c.object(0, 32) : nullptr;
+  if (!t) {
+    c.push(c.ptr(0));
+    return;
+  }
+  Value v = Value::record();
+  const char* names[] = {"tms_utime", "tms_stime", "tms_cutime", "tms_cstime"};
+  for (int k = 0; k < 4; ++k) v.add(names[k], Value::txt(std::to_string(load<int64_t>(t, 8 * k))));
+  c.push(std::move(v));
+}
+void getcpu_(Ctx& c) {
+  for (int i = 0; i < 2; ++i) {
+    uint32_t v;
+    if (c.ok() && c.arg(i) && c.read(i, &v))
+      c.push(Value::array().add(Value::txt(std::to_string(v))));
+    else
+      c.push(c.ptr(i));
+  }
+  c.push(c.ptr(2));
+}
+constexpr Named kMembarrier[] = {
+    {0x1, "MEMBARRIER_CMD_GLOBAL"},
+    {0x2, "MEMBARRIER_CMD_GLOBAL_EXPEDITED"},
+    {0x4, "MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED"},
+    {0x8, "MEMBARRIER_CMD_PRIVATE_EXPEDITED"},
+    {0x10, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED"},
+    {0x20, "MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE"},
+    {0x40, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE"},
+    {0x80, "MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ"},
+    {0x100, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ"},
+};
+void membarrier_(Ctx& c) {
+  c.push(c.arg(0) == 0 ? std::string("MEMBARRIER_CMD_QUERY") : xlat(c.arg(0), kMembarrier, "MEMBARRIER_CMD_"));
+  c.push(c.integer(1));
+  if (c.arg(0) == 0 && c.ok() && c.ret() > 0) {
+    // The query's answer: the commands this kernel has.
+    c.result(ResultStyle::kHex);
+    c.note("(" + flags(static_cast<uint64_t>(c.ret()), kMembarrier) + ")");
+  }
+}
+
 }  // namespace
 
 const DecoderEntry kMiscDecoders[] = {
+    {SYS_inotify_add_watch, inotify_add_watch_}, {SYS_inotify_rm_watch, inotify_rm_watch_},
+    {SYS_personality, personality_}, {SYS_times, times_}, {SYS_getcpu, getcpu_},
+    {SYS_membarrier, membarrier_},
     {SYS_ioctl, ioctl_},           {SYS_poll, poll_timeout},     {SYS_ppoll, ppoll_},
     {SYS_epoll_create1, epoll_create1_}, {SYS_epoll_ctl, epoll_ctl_}, {SYS_epoll_wait, epoll_wait_},
     {SYS_epoll_pwait, epoll_pwait_},

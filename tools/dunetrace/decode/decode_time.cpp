@@ -80,6 +80,10 @@ Value itimerspec_value(Ctx& c, int i, bool out) {
   v.add("it_value", timespec_value(it + 16));
   return v;
 }
+void timerfd_gettime_(Ctx& c) {
+  c.push(c.fd(0));
+  c.push(itimerspec_value(c, 1, true));
+}
 void timerfd_settime_(Ctx& c) {
   c.push(c.fd(0));
   c.push(flags(c.arg(1), kTfdSet));
@@ -109,7 +113,7 @@ const DecoderEntry kTimeDecoders[] = {
     {SYS_gettimeofday, gettimeofday_},   {SYS_time, time_},
     {SYS_setitimer, setitimer_},         {SYS_getitimer, getitimer_},
     {SYS_alarm, alarm_},                 {SYS_timerfd_create, timerfd_create_},
-    {SYS_timerfd_settime, timerfd_settime_},
+    {SYS_timerfd_settime, timerfd_settime_}, {SYS_timerfd_gettime, timerfd_gettime_},
 };
 const size_t kTimeDecodersCount = sizeof kTimeDecoders / sizeof kTimeDecoders[0];
 

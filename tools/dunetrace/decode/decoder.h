@@ -2,7 +2,8 @@
 // helpers that turn an argument into strace's text for it.
 //
 // One decoder file per family (strace's model): decode_file, decode_memory,
-// decode_process, decode_signal, decode_net, decode_time, decode_misc.
+// decode_process, decode_signal, decode_net, decode_time, decode_ipc, decode_creds,
+// decode_misc.
 #pragma once
 
 #include <cstdint>
@@ -119,6 +120,10 @@ extern const DecoderEntry kTimeDecoders[];
 extern const size_t kTimeDecodersCount;
 extern const DecoderEntry kMiscDecoders[];
 extern const size_t kMiscDecodersCount;
+extern const DecoderEntry kIpcDecoders[];
+extern const size_t kIpcDecodersCount;
+extern const DecoderEntry kCredsDecoders[];
+extern const size_t kCredsDecodersCount;
 
 // Shared struct printers.
 Value stat_value(const uint8_t* st);  // struct stat, abbreviated as strace does

@@ -28,6 +28,8 @@ const std::array<DecoderFn, 1024>& registry() {
     add(kNetDecoders, kNetDecodersCount);
     add(kTimeDecoders, kTimeDecodersCount);
     add(kMiscDecoders, kMiscDecodersCount);
+    add(kIpcDecoders, kIpcDecodersCount);
+    add(kCredsDecoders, kCredsDecodersCount);
     return t;
   }();
   return table;
