@@ -22,7 +22,7 @@ SKIP = 77
 
 
 def cases(programs, data):
-    return {
+    runs = {
         "ls": ["ls", "-la", "/usr/include/linux/"],
         "cat": ["cat", "/etc/os-release"],
         "sort": ["sort", "-r", "/etc/services"],
@@ -49,6 +49,17 @@ def cases(programs, data):
         "net_io": [os.path.join(programs, "net_io")],
         "ipc_misc": [os.path.join(programs, "ipc_misc")],
     }
+    # tests/preload's own programs, where they are built (next to ours).
+    preload = os.path.normpath(os.path.join(programs, "..", "..", "preload", "bin"))
+    if os.path.isdir(preload):
+        runs.update({
+            "cxx_features": [os.path.join(preload, "cxx_features"), os.path.join(tempfile.gettempdir(),
+                                                                                   "dunetrace_cxx.dat")],
+            "fd_closer": [os.path.join(preload, "fd_closer")],
+            "raw_exit_threads": [os.path.join(preload, "raw_exit"), "threads"],
+            "crash_abort": [os.path.join(preload, "crash"), "abort"],
+        })
+    return runs
 
 
 HEX = re.compile(r"0x[0-9a-f]{6,}")

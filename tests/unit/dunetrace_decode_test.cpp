@@ -353,6 +353,56 @@ TEST(DunetraceDecode, InOutArgumentsAndMessages) {
                      R"(f_flags=ST_VALID|ST_RELATIME}) = 0)");
 }
 
+// System V and POSIX IPC, capabilities, groups, and the odds and ends.
+TEST(DunetraceDecode, IpcCredsAndOdds) {
+  auto c = captured(SYS_shmget, {0, 4096, 01000 | 0600}, 3);
+  EXPECT_EQ(line(c), "shmget(IPC_PRIVATE, 4096, IPC_CREAT|0600) = 3");
+  c = captured(SYS_shmat, {3, 0, 010000}, 0x7f0000010000);
+  EXPECT_EQ(line(c), "shmat(3, NULL, SHM_RDONLY) = 0x7f0000010000");
+  c = captured(SYS_shmctl, {3, 0, 0}, 0);
+  EXPECT_EQ(line(c), "shmctl(3, IPC_RMID, NULL) = 0");
+  uint16_t ops[6] = {0, static_cast<uint16_t>(-1), 010000, 1, 1, 04000};
+  c = captured(SYS_semtimedop, {4, a(ops), 2, 0}, 0);
+  EXPECT_EQ(line(c), "semtimedop(4, [{sem_num=0, sem_op=-1, sem_flg=SEM_UNDO}, {sem_num=1, sem_op=1, "
+                     "sem_flg=IPC_NOWAIT}], 2, NULL) = 0");
+  struct {
+    long type;
+    char text[8];
+  } msg = {7, "hi"};
+  c = captured(SYS_msgsnd, {5, a(&msg), 3, 04000}, 0);
+  EXPECT_EQ(line(c), R"(msgsnd(5, {mtype=7, mtext="hi\0"}, 3, IPC_NOWAIT) = 0)");
+  c = captured(SYS_msgrcv, {5, a(&msg), 8, 0, 04000}, -ENOMSG);
+  EXPECT_EQ(line(c), "msgrcv(5, " + address(a(&msg)) + ", 8, 0, IPC_NOWAIT) = -1 ENOMSG (No message of desired type)");
+  long attr[4] = {0, 4, 16, 0};
+  c = captured(SYS_mq_open, {a("q"), O_RDWR | O_CREAT | O_CLOEXEC, 0600, a(attr)}, 3);
+  EXPECT_EQ(line(c), R"(mq_open("q", O_RDWR|O_CREAT|O_CLOEXEC, 0600, {mq_flags=0, mq_maxmsg=4, mq_msgsize=16, )"
+                     R"(mq_curmsgs=0}) = 3)");
+  char got[16] = "msg";
+  unsigned prio = 2;
+  c = captured(SYS_mq_timedreceive, {3, a(got), 16, a(&prio), 0}, 3);
+  EXPECT_EQ(line(c), R"(mq_timedreceive(3, "msg", 16, [2], NULL) = 3)");
+
+  uint32_t hdr[2] = {0x20080522, 0};
+  uint32_t data[6] = {1u << 0 | 1u << 5, 1u << 0, 0, 1u << (38 - 32), 0, 0};
+  c = captured(SYS_capget, {a(hdr), a(data)}, 0);
+  EXPECT_EQ(line(c), "capget({version=_LINUX_CAPABILITY_VERSION_3, pid=0}, {effective=1<<CAP_CHOWN|1<<CAP_KILL|"
+                     "1<<CAP_PERFMON, permitted=1<<CAP_CHOWN, inheritable=0}) = 0");
+  uint32_t gids[3] = {0, 4, 27};
+  c = captured(SYS_getgroups, {64, a(gids)}, 3);
+  EXPECT_EQ(line(c), "getgroups(64, [0, 4, 27]) = 3");
+  c = captured(SYS_personality, {0xffffffff}, 0x40000);
+  EXPECT_EQ(line(c), "personality(0xffffffff) = 0x40000 (PER_LINUX|ADDR_NO_RANDOMIZE)");
+  c = captured(SYS_membarrier, {0, 0}, 0x9);
+  EXPECT_EQ(line(c), "membarrier(MEMBARRIER_CMD_QUERY, 0) = 0x9 (MEMBARRIER_CMD_GLOBAL|MEMBARRIER_CMD_PRIVATE_EXPEDITED)");
+  int64_t off = 4096;
+  c = captured(SYS_splice, {3, a(&off), 6, 0, 4, 1 | 4}, 4);
+  EXPECT_EQ(line(c), "splice(3, [4096], 6, NULL, 4, SPLICE_F_MOVE|SPLICE_F_MORE) = 4");
+  c = captured(SYS_fallocate, {7, 0x1 | 0x2, 0, 8192}, 0);
+  EXPECT_EQ(line(c), "fallocate(7, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0, 8192) = 0");
+  c = captured(SYS_inotify_add_watch, {8, a("/tmp/f"), 0x8 | 0x2}, 1);
+  EXPECT_EQ(line(c), R"(inotify_add_watch(8, "/tmp/f", IN_MODIFY|IN_CLOSE_WRITE) = 1)");
+}
+
 TEST(DunetraceDecode, JsonKeepsStructure) {
   const char* argv[] = {"a\"b", nullptr};
   const char* envp[] = {nullptr};
