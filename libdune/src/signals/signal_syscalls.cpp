@@ -17,10 +17,13 @@ namespace dune {
 long sys_rt_sigaction(GuestThread& t, const SyscallArgs& s) {
   int sig = static_cast<int>(s.a[0]);
   uint64_t act_ptr = s.a[1], old_ptr = s.a[2];
-  if (s.a[3] != sizeof(uint64_t) || sig < 1 || sig > kMaxSignal) return -EINVAL;
-  if (act_ptr && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
+  // The kernel's order: the set's size, then reading the new action (EFAULT),
+  // then the signal (EINVAL): a bad pointer for SIGKILL is EFAULT there.
+  if (s.a[3] != sizeof(uint64_t)) return -EINVAL;
   KernelSigaction act{};
   if (act_ptr && !copy_from_guest(&act, act_ptr, sizeof act)) return -EFAULT;
+  if (sig < 1 || sig > kMaxSignal) return -EINVAL;
+  if (act_ptr && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
   act.mask &= ~kUnblockable;
   SignalTable& table = t.sigtable();
   KernelSigaction old;
