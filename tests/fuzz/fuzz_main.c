@@ -9,8 +9,8 @@
  *             [--save DIR] [--replay FILE] [--self-check]
  *
  * --storm runs every other sequence with a CPU-time timer signal firing
- * throughout (DUNE_FUZZ_SEED, DUNE_FUZZ_SEQUENCES and DUNE_FUZZ_STORM=1 set the
- * defaults); --self-check runs both children natively (the fuzzer's own
+ * throughout (DUNE_FUZZ_SEED, DUNE_FUZZ_SEQUENCES, DUNE_FUZZ_STORM=1 and
+ * DUNE_FUZZ_REPLAY=FILE set the defaults); --self-check runs both children natively (the fuzzer's own
  * determinism: no VM needed). Exit: 0 no divergence, 1 some, 2 usage, 77 Dune
  * mode unavailable (a failure with DUNE_REQUIRE_KVM=1). */
 #define _GNU_SOURCE
@@ -258,6 +258,7 @@ static int parse(int argc, char **argv, struct options *o) {
   if (env) o->seed = strtoull(env, NULL, 0);
   if ((env = getenv("DUNE_FUZZ_SEQUENCES"))) o->sequences = strtol(env, NULL, 0);
   if ((env = getenv("DUNE_FUZZ_STORM"))) o->storm = !strcmp(env, "1");
+  if ((env = getenv("DUNE_FUZZ_REPLAY")) && *env) o->replay = env;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
