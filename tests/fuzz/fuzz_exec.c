@@ -49,6 +49,19 @@ static void fault_handler(int sig, siginfo_t *si, void *uc) {
 
 static void storm_handler(int sig) { (void)sig; }
 
+int fuzz_probe;
+
+/* Whether a plain fork still works: the child exits 0 at once. */
+static int fork_works(void) {
+  long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid == 0) syscall(SYS_exit_group, 0);
+  if (pid < 0) return 0;
+  int status = 0;
+  while (waitpid((pid_t)pid, &status, __WALL) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 static long sys6(long nr, uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f) {
   long r = syscall(nr, a, b, c, d, e, f);
   return r == -1 ? -errno : r;
@@ -296,6 +309,7 @@ void fuzz_run(const struct fuzz_op *ops, uint32_t n, int storm, struct fuzz_outc
       if (write(fz.trace_fd, line, (size_t)len) < 0) fz.trace_fd = -1;
     }
     run_op(&ops[i], &out->r[i]);
+    if (fuzz_probe == 2 && !out->probe_failed && !fork_works()) out->probe_failed = (int32_t)i + 1;
     out->r[i].signals = g_handled - before;
     out->r[i].last_signal = g_last;
     out->done = i + 1;
@@ -305,4 +319,5 @@ void fuzz_run(const struct fuzz_op *ops, uint32_t n, int storm, struct fuzz_outc
     setitimer(ITIMER_PROF, &off, NULL);
   }
   for (int s = 0; s < 65; ++s) out->delivered[s] = g_delivered[s];
+  if (fuzz_probe == 1 && !fork_works()) out->probe_failed = (int32_t)out->done;
 }

@@ -26,6 +26,7 @@ struct fuzz_outcome {
   volatile uint32_t started;  /* 1 once the sequence began */
   volatile uint32_t done;     /* ops finished */
   volatile uint32_t finished; /* 1 once it ended without ending the process */
+  volatile int32_t probe_failed; /* DUNE_FUZZ_PROBE: after which op (1-based) a plain fork first failed; 0: never */
   struct fuzz_result r[FUZZ_MAX_OPS];
   uint32_t delivered[65]; /* handler runs by signal, at the end */
 };
@@ -33,5 +34,10 @@ struct fuzz_outcome {
 /* Runs ops (storm: a CPU-time timer signal fires throughout) into out. A call
  * may end the process (a signal whose default action kills). */
 void fuzz_run(const struct fuzz_op *ops, uint32_t n, int storm, struct fuzz_outcome *out);
+
+/* A diagnosis of where a process's forks start failing: a plain fork whose
+ * child exits 0 at once, after each sequence (DUNE_FUZZ_PROBE=seq: 1) or
+ * after each op (=op: 2, slow). */
+extern int fuzz_probe;
 
 #endif

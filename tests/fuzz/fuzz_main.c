@@ -10,7 +10,8 @@
  *
  * --storm runs every other sequence with a CPU-time timer signal firing
  * throughout (DUNE_FUZZ_SEED, DUNE_FUZZ_SEQUENCES, DUNE_FUZZ_STORM=1 and
- * DUNE_FUZZ_REPLAY=FILE set the defaults); --self-check runs both children natively (the fuzzer's own
+ * DUNE_FUZZ_REPLAY=FILE set the defaults; DUNE_FUZZ_TRACE=1 and
+ * DUNE_FUZZ_PROBE=seq|op [DUNE_FUZZ_PROBE_FROM=SEED] help diagnose: docs/fuzzing.md); --self-check runs both children natively (the fuzzer's own
  * determinism: no VM needed). Exit: 0 no divergence, 1 some, 2 usage, 77 Dune
  * mode unavailable (a failure with DUNE_REQUIRE_KVM=1). */
 #define _GNU_SOURCE
@@ -73,6 +74,8 @@ struct side {
 };
 
 static struct side g_sides[2];
+static int g_probe_mode;       /* DUNE_FUZZ_PROBE */
+static uint64_t g_probe_from;  /* DUNE_FUZZ_PROBE_FROM: the first seed probed */
 static struct fuzz_op g_child_ops[FUZZ_MAX_OPS];
 
 static uint32_t sequence_of(const struct job *j, uint32_t k, struct fuzz_op *ops, int *storm) {
@@ -93,6 +96,7 @@ static void child_main(const struct job *j, uint32_t from, struct fuzz_outcome *
   for (uint32_t k = from; k < j->count; ++k) {
     int storm;
     uint32_t n = sequence_of(j, k, g_child_ops, &storm);
+    fuzz_probe = j->seed + k >= g_probe_from ? g_probe_mode : 0;
     fuzz_run(g_child_ops, n, storm, &out[k]);
     out[k].finished = 1;
   }
@@ -259,6 +263,8 @@ static int parse(int argc, char **argv, struct options *o) {
   if ((env = getenv("DUNE_FUZZ_SEQUENCES"))) o->sequences = strtol(env, NULL, 0);
   if ((env = getenv("DUNE_FUZZ_STORM"))) o->storm = !strcmp(env, "1");
   if ((env = getenv("DUNE_FUZZ_REPLAY")) && *env) o->replay = env;
+  if ((env = getenv("DUNE_FUZZ_PROBE"))) g_probe_mode = !strcmp(env, "seq") ? 1 : !strcmp(env, "op") ? 2 : 0;
+  if ((env = getenv("DUNE_FUZZ_PROBE_FROM"))) g_probe_from = strtoull(env, NULL, 0); /* a seed */
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -337,6 +343,9 @@ int main(int argc, char **argv) {
     struct job j = {o.seed + base, count, o.ops, o.storm, NULL, 0};
     if (run_both(&j, &o) == -2) goto unavailable;
     for (uint32_t k = 0; k < count; ++k) {
+      if (g_sides[kDune].out[k].probe_failed)
+        printf("dune_fuzz: probe: in Dune mode, forks fail from seed %" PRIu64 " op %d on\n", o.seed + base + k,
+               g_sides[kDune].out[k].probe_failed - 1);
       ++seqs;
       calls += g_sides[kNative].out[k].done;
       long at = compare(k, o.ops, why, sizeof why);

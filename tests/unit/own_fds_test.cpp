@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <vector>
@@ -30,6 +31,26 @@ class OwnFds : public ::testing::Test {
   }
   rlimit saved_{};
 };
+
+// An evicted descriptor keeps its first number as its name; once that number
+// is free again, a descriptor adopted there must not share the name (found by
+// dune_fuzz: a fork child's new VM resolved to the old device, ENOTTY).
+TEST_F(OwnFds, ANameIsNeverTwoDescriptors) {
+  UniqueFd first = UniqueFd::adopt(open("/dev/null", O_RDONLY));
+  int name = first.get();
+  ASSERT_EQ(own_fds::evict(name), 0);
+  int moved = first.get();
+  EXPECT_NE(moved, name);
+  close(name);  // the number evict left behind, gone
+  UniqueFd second = UniqueFd::adopt(open("/dev/zero", O_RDONLY));
+  EXPECT_NE(second.get(), moved);
+  // Each name still leads to its own file.
+  struct stat a {}, b {};
+  ASSERT_EQ(fstat(first.get(), &a), 0);
+  ASSERT_EQ(fstat(second.get(), &b), 0);
+  EXPECT_NE(a.st_rdev, b.st_rdev);
+  EXPECT_EQ(first.get(), moved);
+}
 
 TEST_F(OwnFds, LiveAtOrAboveTheSoftLimitWhichStaysTheProgramsAfterwards) {
   UniqueFd fd = UniqueFd::adopt(open("/dev/null", O_RDONLY));

@@ -129,6 +129,30 @@ Entry* find_now(int fd) {
 }
 }  // namespace
 
+namespace {
+
+// A number no entry answers to by name. An entry the program's dup2 evicted
+// keeps its first number as its name while it lives elsewhere; that number
+// is free and may come back from F_DUPFD, and a second entry of that name
+// would make current() answer for the wrong descriptor (a fork child's new
+// VM taken for the device it replaced: KVM ioctls failing with ENOTTY).
+int unclaimed_number(int fd) {
+  for (int tries = 0; tries < 64; ++tries) {
+    {
+      std::lock_guard<SpinLock> g(g_lock);
+      if (!find_name(fd)) return fd;
+    }
+    Headroom room;
+    long next = sys::syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
+    if (next < 0) return fd;  // kept where it is: better than losing it
+    sys::close(fd);
+    fd = static_cast<int>(next);
+  }
+  return fd;
+}
+
+}  // namespace
+
 int adopt(int fd) {
   long moved = move_above_program(fd);
   if (moved >= 0) {
@@ -137,6 +161,7 @@ int adopt(int fd) {
     moved = fd;
     sys::syscall6(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
   }
+  moved = unclaimed_number(static_cast<int>(moved));
   std::lock_guard<SpinLock> g(g_lock);
   int used = g_used.load(std::memory_order_relaxed);
   for (int i = 0; i <= used && i < kCapacity; ++i) {

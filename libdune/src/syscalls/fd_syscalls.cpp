@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "base/own_fds.h"
+#include "base/raw_syscall.h"
 #include "syscalls/handlers.h"
 
 namespace dune {
@@ -16,11 +17,18 @@ long sys_dup_onto(GuestThread& t, const SyscallArgs& s) {
   // fd_visibility.cpp.)
   int oldfd = static_cast<int>(s.a[0]), newfd = static_cast<int>(s.a[1]);
   // The program wants the number: the library's descriptor moves away first.
+  bool evicted = false;
   if (oldfd != newfd && own_fds::owns(newfd)) {
     int e = own_fds::evict(newfd);
     if (e < 0) return e;
+    evicted = true;
   }
-  return forward_syscall(t, s);
+  long r = forward_syscall(t, s);
+  // Refused (newfd above the program's limit, a bad oldfd or flags): the old
+  // number, a copy the library no longer owns, must not stay open for the
+  // program to find where Linux has nothing.
+  if (evicted && sys::is_error(r)) sys::close(newfd);
+  return r;
 }
 
 long sys_close_range(GuestThread& t, const SyscallArgs& s) {
