@@ -213,8 +213,11 @@ static void run_op(const struct fuzz_op *op, struct fuzz_result *r) {
       ret = sys6(SYS_close, (uint64_t)fuzz_fd(c[0]), 0, 0, 0, 0, 0);
       break;
     case FZ_DUP: {
-      static const int kTargets[] = {3, 9, 100, 1023, 1024, 15000, 15001, -1};
-      uint64_t fd = (uint64_t)fuzz_fd(c[0]), to = (uint64_t)PICK(kTargets, c[2]);
+      /* Targets: low ones, the last below the limit, and the library's numbers (-1: invalid). */
+      static const int kTargets[] = {3, 9, 100, 1023, -2, -3, -4, -1};
+      int target = PICK(kTargets, c[2]);
+      if (target < -1) target = fuzz_limit_fd((uint32_t)(-target - 2) + (c[4] % 2 ? 3 : 0));
+      uint64_t fd = (uint64_t)fuzz_fd(c[0]), to = (uint64_t)(int64_t)target;
       switch (c[1] % 4) {
         case 0: ret = sys6(SYS_dup, fd, 0, 0, 0, 0, 0); break;
         case 1: ret = sys6(SYS_dup2, fd, to, 0, 0, 0, 0); break;

@@ -91,13 +91,26 @@ void fuzz_world_reset(void (*fault_handler)(int, siginfo_t *, void *), void (*ha
   fz.fds[4] = fz.fds[5] = -1; /* filled by pipe and dup ops */
 }
 
+int fuzz_limit_fd(uint32_t k) {
+  /* Where the library keeps its own (they must not be visible): just above
+   * the program's soft limit, or 15000 and up where the hard limit is high. */
+  static int soft = -1;
+  if (soft < 0) {
+    struct rlimit rl;
+    soft = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 0x7fff0000 ? (int)rl.rlim_cur : 1024;
+  }
+  static const int kHigh[] = {15000, 15001, 15002};
+  return k < 3 ? soft + (int)k : kHigh[(k - 3) % 3];
+}
+
 int fuzz_fd(uint32_t c) {
-  /* The world's, the standard ones, the newest, never opened, invalid, and the
-   * range where the library keeps its own (they must not be visible). */
-  static const int kFixed[] = {0, 1, 2, 63, -1, 15000, 15001, 15002, 1 << 20, 0x7fffffff};
-  uint32_t n = 6 + sizeof kFixed / sizeof kFixed[0];
-  uint32_t k = c % n;
-  return k < 6 ? fz.fds[k] : kFixed[k - 6];
+  /* The world's, the standard ones, never opened, invalid, the library's. */
+  static const int kFixed[] = {0, 1, 2, 63, -1, 1 << 20, 0x7fffffff};
+  const uint32_t fixed = sizeof kFixed / sizeof kFixed[0];
+  uint32_t k = c % (6 + fixed + 6);
+  if (k < 6) return fz.fds[k];
+  if (k < 6 + fixed) return kFixed[k - 6];
+  return fuzz_limit_fd(k - 6 - fixed);
 }
 
 uint8_t *fuzz_arena_page(uint32_t c) { return fz.arena + (size_t)(c % FUZZ_ARENA_PAGES) * FUZZ_PAGE; }

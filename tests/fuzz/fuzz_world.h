@@ -36,6 +36,7 @@ void fuzz_world_reset(void (*fault_handler)(int, siginfo_t *, void *), void (*ha
 
 /* Choices into arguments. */
 int fuzz_fd(uint32_t c);
+int fuzz_limit_fd(uint32_t k); /* the program's soft limit + k (k < 3), or 15000 + k - 3 */
 uint8_t *fuzz_arena_page(uint32_t c);
 uint64_t fuzz_pointer(uint32_t c, uint32_t page); /* a buffer, NULL, unmapped, read-only, ... */
 uint64_t fuzz_length(uint32_t c);

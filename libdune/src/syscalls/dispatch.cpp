@@ -39,7 +39,12 @@ long run_poll(void* p) {
 }  // namespace
 
 long run_syscall(GuestThread& t, const SyscallArgs& s) {
-  if (long refused = refuse_library_fds(s, t.vcpu().regs().rcx)) return refused;
+  SyscallArgs hidden;
+  if (hide_library_fds(s, t.vcpu().regs().rcx, &hidden)) {
+    // select's sets are in the program's memory: a library number there is EBADF.
+    if (s.nr == SYS_select || s.nr == SYS_pselect6) return -EBADF;
+    return forward_syscall(t, hidden);
+  }
   switch (s.nr) {
     case SYS_poll:
     case SYS_ppoll: {

@@ -154,10 +154,21 @@ bool refused(const SyscallArgs& s) {
 }
 }  // namespace
 
-long refuse_library_fds(const SyscallArgs& s, uint64_t return_rip) {
-  if (own_fds::lowest() == INT_MAX || !refused(s)) return 0;
+bool hide_library_fds(const SyscallArgs& s, uint64_t return_rip, SyscallArgs* hidden) {
+  if (own_fds::lowest() == INT_MAX || !refused(s)) return false;
   // The library's own code in the guest (dune_set_event_listener's ioctl) uses them.
-  return sys::is_library_syscall(return_rip) ? 0 : -EBADF;
+  if (sys::is_library_syscall(return_rip)) return false;
+  // Each of the library's numbers becomes one that is never open (fs.nr_open
+  // stays below INT_MAX): the kernel then answers as it does for a closed
+  // number, after the checks it makes first (dup3's flags: EINVAL, not EBADF).
+  *hidden = s;
+  FdSpec spec = fd_spec(s.nr);
+  for (int i = 0; i < 6; ++i) {
+    bool fd_arg = (spec.fds & (1u << i)) || (s.nr == SYS_mmap && i == 4);
+    for (int k = 0; k < 2 && spec.dir[k] != 0xff; ++k) fd_arg = fd_arg || spec.dir[k] == i;
+    if (fd_arg && library_fd(s.a[i])) hidden->a[i] = INT_MAX;
+  }
+  return true;
 }
 
 long with_library_fds_invalid_in_poll(const SyscallArgs& s, long (*run)(void*), void* ctx) {

@@ -37,8 +37,9 @@ long sys_vfork(GuestThread& t, const SyscallArgs& s);
 long sys_dup_onto(GuestThread& t, const SyscallArgs& s);     // dup2, dup3
 long sys_close_range(GuestThread& t, const SyscallArgs& s);
 // fd_visibility.cpp: to every other call the library's descriptors are closed numbers.
-// 0, or -EBADF; return_rip: the guest's RCX, which tells the library's own syscalls.
-long refuse_library_fds(const SyscallArgs& s, uint64_t return_rip);
+// True if the call names one of them (not from the library's own code: return_rip, the
+// guest's RCX, tells): hidden is then the call with each made a number never open.
+bool hide_library_fds(const SyscallArgs& s, uint64_t return_rip, SyscallArgs* hidden);
 // Runs run(ctx) (a poll or ppoll) with the library's descriptors in the
 // program's pollfd array made invalid (POLLNVAL), and puts them back.
 long with_library_fds_invalid_in_poll(const SyscallArgs& s, long (*run)(void*), void* ctx);
