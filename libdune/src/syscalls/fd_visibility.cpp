@@ -168,6 +168,8 @@ bool hide_library_fds(const SyscallArgs& s, uint64_t return_rip, SyscallArgs* hi
     for (int k = 0; k < 2 && spec.dir[k] != 0xff; ++k) fd_arg = fd_arg || spec.dir[k] == i;
     if (fd_arg && library_fd(s.a[i])) hidden->a[i] = INT_MAX;
   }
+  // dup2/dup3 onto the same number: still the same (dup3's EINVAL).
+  if ((s.nr == SYS_dup2 || s.nr == SYS_dup3) && s.a[1] == s.a[0]) hidden->a[1] = hidden->a[0];
   return true;
 }
 
