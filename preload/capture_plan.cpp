@@ -35,6 +35,14 @@ uint64_t fd_set_bytes(uint64_t nfds) {
   return (nfds + 63) / 64 * 8;
 }
 
+// select/pselect6's three sets and timeout: what the call found (entry plan)
+// and what it left (the plan after it) are the same memory.
+void select_args(Plan& p, const uint64_t (&a)[6]) {
+  for (int i = 1; i <= 3; ++i)
+    if (a[i]) p.bytes(i, fd_set_bytes(a[0]));
+  if (a[4]) p.bytes(4, kTimespec);
+}
+
 }  // namespace
 
 int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, CaptureItem (&out)[kMaxCaptureItems]) {
@@ -86,11 +94,8 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, C
     // Descriptor sets, after the call: the ready ones.
     case SYS_select:
     case SYS_pselect6:
-      for (int i = 1; i <= 3; ++i)
-        if (a[i]) p.bytes(i, fd_set_bytes(a[0]));
-      if (a[4]) p.bytes(4, kTimespec);
+      select_args(p, a);
       break;
-
     case SYS_readv:
     case SYS_preadv:
     case SYS_preadv2:
@@ -423,11 +428,10 @@ int capture_plan(long nr, const uint64_t (&a)[6], int64_t ret, uint32_t limit, C
 }
 
 bool wants_entry(long nr) {
-  switch (nr) {
-    case SYS_select: case SYS_pselect6: case SYS_accept: case SYS_accept4: case SYS_getsockname:
-    case SYS_getpeername: case SYS_recvfrom: case SYS_getsockopt: case SYS_recvmsg: return true;
-    default: return false;
-  }
+  // The entry plan's own list: what it copies given every pointer.
+  const uint64_t all[6] = {1, 1, 1, 1, 1, 1};
+  CaptureItem items[kMaxCaptureItems];
+  return entry_plan(nr, all, items) > 0;
 }
 
 int entry_plan(long nr, const uint64_t (&a)[6], CaptureItem (&out)[kMaxCaptureItems]) {
@@ -435,9 +439,7 @@ int entry_plan(long nr, const uint64_t (&a)[6], CaptureItem (&out)[kMaxCaptureIt
   switch (nr) {
     case SYS_select:
     case SYS_pselect6:
-      for (int i = 1; i <= 3; ++i)
-        if (a[i]) p.bytes(i, fd_set_bytes(a[0]));
-      if (a[4]) p.bytes(4, kTimespec);
+      select_args(p, a);
       break;
     // The socklen_t (or msghdr) whose length the kernel rewrites.
     case SYS_accept:
